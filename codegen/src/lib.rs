@@ -1,0 +1,1 @@
+//! AWS API models -> IR -> generated resource managers and CRD YAML.

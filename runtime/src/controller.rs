@@ -1,0 +1,261 @@
+//! The kube-runtime `Controller` around [`reconcile`](crate::reconcile): watching, predicates,
+//! concurrency, and applying a [`Writeback`] to Kubernetes.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::predicates;
+use kube::runtime::reflector;
+use kube::runtime::watcher;
+use kube::runtime::{Predicate, WatchStreamExt};
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::manager::ResourceManager;
+use crate::reconcile::{self, EventNote, Input, Settings, Update, Writeback};
+use crate::requeue::Outcome;
+
+/// Errors talking to Kubernetes (AWS errors end up in conditions, not here).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// Where and how fast to reconcile.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Only this namespace; all namespaces when `None`.
+    pub watch_namespace: Option<String>,
+    /// At most this many reconciles at once (0: unbounded).
+    pub max_concurrent_syncs: u16,
+}
+
+struct Context<M> {
+    manager: M,
+    client: Client,
+    settings: Settings,
+    recorder: Recorder,
+    /// Consecutive unsynced reconciles per object, for backoff.
+    attempts: Mutex<HashMap<String, u32>>,
+}
+
+/// Runs the controller for `M`'s kind until the process is asked to stop.
+pub async fn run<M: ResourceManager>(
+    manager: M,
+    client: Client,
+    settings: Settings,
+    options: Options,
+) {
+    let api: Api<M::Resource> = match &options.watch_namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let (reader, writer) = reflector::store();
+    // Generation alone would miss annotation edits (adoption, deletion policy, read-only,
+    // refresh-requested-at) — ACK's known trap. Status writes still do not trigger.
+    let changes = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(
+            predicates::generation
+                .combine(predicates::annotations)
+                .combine(predicates::finalizers)
+                .combine(deletion_requested::<M::Resource>),
+            Default::default(),
+        );
+    let reporter = Reporter {
+        controller: format!("ack-{}-controller", manager.service()),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let context = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), reporter),
+        manager,
+        client,
+        settings,
+        attempts: Mutex::default(),
+    });
+    Controller::for_stream(changes, reader)
+        .with_config(controller::Config::default().concurrency(options.max_concurrent_syncs))
+        .graceful_shutdown_on(shutdown_signal())
+        .run(reconcile_one, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                warn!(error = %e, "reconcile failed");
+            }
+        })
+        .await;
+}
+
+fn deletion_requested<K: Resource>(obj: &K) -> Option<u64> {
+    let mut hasher = DefaultHasher::new();
+    obj.meta()
+        .deletion_timestamp
+        .as_ref()
+        .map(|t| t.0.to_string())
+        .hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+}
+
+fn error_policy<M: ResourceManager>(
+    _obj: Arc<M::Resource>,
+    error: &Error,
+    _ctx: Arc<Context<M>>,
+) -> Action {
+    warn!(%error, "kubernetes write failed; retrying");
+    Action::requeue(Duration::from_secs(5))
+}
+
+async fn reconcile_one<M: ResourceManager>(
+    obj: Arc<M::Resource>,
+    ctx: Arc<Context<M>>,
+) -> Result<Action, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<M::Resource> = Api::namespaced(ctx.client.clone(), &namespace);
+    let namespace_annotations = Api::<Namespace>::all(ctx.client.clone())
+        .get_opt(&namespace)
+        .await?
+        .map(|ns| ns.metadata.annotations.unwrap_or_default());
+    let key = format!("{namespace}/{}", obj.name_any());
+    let attempt = ctx
+        .attempts
+        .lock()
+        .expect("attempts lock")
+        .get(&key)
+        .copied()
+        .unwrap_or(0);
+    let now = Timestamp::now().to_string();
+    let input = Input {
+        settings: &ctx.settings,
+        namespace_annotations: namespace_annotations.as_ref(),
+        attempt,
+        now: &now,
+    };
+    let finalizer = reconcile::finalizer_name::<M::Resource>();
+    let mut current = (*obj).clone();
+    // At most two passes: the first may only store the finalizer.
+    for _ in 0..2 {
+        match reconcile::reconcile(&ctx.manager, &current, &input).await {
+            Writeback::AddFinalizer => {
+                let mut finalizers = current.finalizers().to_vec();
+                finalizers.push(finalizer.clone());
+                current = patch_finalizers(&api, &current, finalizers).await?;
+            }
+            Writeback::RemoveFinalizer { events } => {
+                let finalizers = current
+                    .finalizers()
+                    .iter()
+                    .filter(|f| **f != finalizer)
+                    .cloned()
+                    .collect();
+                publish(&ctx, &current, &events).await;
+                patch_finalizers(&api, &current, finalizers).await?;
+                ctx.attempts.lock().expect("attempts lock").remove(&key);
+                return Ok(Action::await_change());
+            }
+            Writeback::Update(update) => {
+                apply_update(&api, &current, &update).await?;
+                publish(&ctx, &current, &update.events).await;
+                let mut attempts = ctx.attempts.lock().expect("attempts lock");
+                if update.outcome == Outcome::Synced {
+                    attempts.remove(&key);
+                } else {
+                    *attempts.entry(key).or_default() += 1;
+                }
+                info!(name = %current.name_any(), namespace, outcome = ?update.outcome,
+                      requeue_after = ?update.requeue.after(), "reconciled");
+                return Ok(Action::requeue(update.requeue.after()));
+            }
+        }
+    }
+    Ok(Action::requeue(Duration::from_secs(1)))
+}
+
+/// Replaces the finalizer list, guarded by the resourceVersion we read (a conflict is retried by
+/// the controller with a fresh object).
+async fn patch_finalizers<K: crate::AckResource>(
+    api: &Api<K>,
+    obj: &K,
+    finalizers: Vec<String>,
+) -> Result<K, Error> {
+    let patch = json!({
+        "metadata": {
+            "resourceVersion": obj.resource_version(),
+            "finalizers": finalizers,
+        }
+    });
+    Ok(api
+        .patch(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?)
+}
+
+async fn apply_update<K: crate::AckResource>(
+    api: &Api<K>,
+    obj: &K,
+    update: &Update,
+) -> Result<(), Error> {
+    let name = obj.name_any();
+    if update.add_finalizer || !update.annotations.is_empty() || update.spec.is_some() {
+        let mut patch = json!({ "metadata": { "annotations": update.annotations } });
+        if update.add_finalizer {
+            let mut finalizers = obj.finalizers().to_vec();
+            finalizers.push(reconcile::finalizer_name::<K>());
+            patch["metadata"]["finalizers"] = json!(finalizers);
+            patch["metadata"]["resourceVersion"] = json!(obj.resource_version());
+        }
+        if let Some(spec) = &update.spec {
+            patch["spec"] = spec.clone();
+        }
+        api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+    }
+    if crate::status::status_object(obj) != update.status {
+        let patch = json!({ "status": update.status });
+        api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn publish<M: ResourceManager>(ctx: &Context<M>, obj: &M::Resource, events: &[EventNote]) {
+    let reference = obj.object_ref(&());
+    for note in events {
+        let event = Event {
+            type_: if note.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: note.reason.to_string(),
+            note: Some(note.note.chars().take(1000).collect()),
+            action: note.reason.to_string(),
+            secondary: None,
+        };
+        if let Err(e) = ctx.recorder.publish(&event, &reference).await {
+            warn!(error = %e, "publishing event failed");
+        }
+    }
+}

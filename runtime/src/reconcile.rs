@@ -1,0 +1,538 @@
+//! One reconcile of one CR: read → decide → create / adopt / update / delete, with tags and
+//! conditions. The only I/O here is through the [`ResourceManager`]; what must be written back to
+//! Kubernetes is returned as a [`Writeback`] so unit tests can drive every path with a fake manager.
+
+use std::collections::BTreeMap;
+
+use kube::Resource;
+use serde_json::{Map, Value};
+
+use crate::adopt::{self, AdoptionDecision, Remote};
+use crate::annotations::{self, AdoptionFields, AdoptionPolicy, Annotations, DeletionPolicy};
+use crate::conditions::{self, Condition, Status};
+use crate::deletion::{self, DeletionAction};
+use crate::error::ReconcileError;
+use crate::manager::{Delta, ResourceManager};
+use crate::requeue::{self, Outcome, RequeueConfig, RequeueDecision};
+use crate::status::{self, ResourceMetadata};
+use crate::tags::{self, DefaultTags, TagContext, Tags};
+
+/// Controller-wide settings (from flags).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub controller_version: String,
+    pub default_tags: DefaultTags,
+    pub deletion_policy: DeletionPolicy,
+    pub requeue: RequeueConfig,
+    pub region: String,
+    pub account_id: Option<String>,
+}
+
+/// A Kubernetes Event to publish about the CR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventNote {
+    pub warning: bool,
+    pub reason: &'static str,
+    pub note: String,
+}
+
+/// What one reconcile asks the caller to write to Kubernetes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Writeback {
+    /// Add our finalizer, then reconcile again at once: nothing is created or adopted in AWS until
+    /// the finalizer is stored, so a crash can never leak an AWS resource.
+    AddFinalizer,
+    /// Deletion finished (or the resource is retained): remove our finalizer.
+    RemoveFinalizer {
+        events: Vec<EventNote>,
+    },
+    Update(Box<Update>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Update {
+    /// Store our finalizer (set when adopting).
+    pub add_finalizer: bool,
+    /// Annotations to set (e.g. `services.k8s.aws/adopted`).
+    pub annotations: BTreeMap<String, String>,
+    /// The new `spec` (adoption, late initialisation), when it changed.
+    pub spec: Option<Value>,
+    /// The full new `status`.
+    pub status: Map<String, Value>,
+    pub events: Vec<EventNote>,
+    pub outcome: Outcome,
+    pub requeue: RequeueDecision,
+}
+
+/// `finalizers.<group>/<Kind>`, as ACK names it.
+pub fn finalizer_name<K: Resource<DynamicType = ()>>() -> String {
+    format!("finalizers.{}/{}", K::group(&()), K::kind(&()))
+}
+
+/// Everything a reconcile needs besides the CR.
+pub struct Input<'a> {
+    pub settings: &'a Settings,
+    pub namespace_annotations: Option<&'a Annotations>,
+    /// Consecutive reconciles of this CR that did not end synced.
+    pub attempt: u32,
+    /// RFC 3339 time used for condition transitions.
+    pub now: &'a str,
+}
+
+pub async fn reconcile<M: ResourceManager>(
+    manager: &M,
+    cr: &M::Resource,
+    input: &Input<'_>,
+) -> Writeback {
+    let has_finalizer = cr
+        .meta()
+        .finalizers
+        .as_ref()
+        .is_some_and(|f| f.contains(&finalizer_name::<M::Resource>()));
+    if cr.meta().deletion_timestamp.is_some() {
+        if !has_finalizer {
+            return Writeback::RemoveFinalizer { events: vec![] };
+        }
+        return finalize(manager, cr, input).await;
+    }
+    let mut run = Run::new(manager, cr, input);
+    let result = run.sync(has_finalizer).await;
+    run.finish(result)
+}
+
+async fn finalize<M: ResourceManager>(
+    manager: &M,
+    cr: &M::Resource,
+    input: &Input<'_>,
+) -> Writeback {
+    let plan = deletion::plan(
+        cr.meta().annotations.as_ref(),
+        cr.meta().namespace.as_deref().unwrap_or_default(),
+        input.namespace_annotations,
+        manager.service(),
+        input.settings.deletion_policy,
+    );
+    let run = Run::new(manager, cr, input);
+    match plan {
+        Err(e) => run.finish(Err(Stop::Failed(e.into()))),
+        Ok(DeletionAction::RemoveFinalizerOnly(reason)) => Writeback::RemoveFinalizer {
+            events: vec![EventNote {
+                warning: false,
+                reason: "Retained",
+                note: format!("AWS resource left in place ({reason:?})"),
+            }],
+        },
+        Ok(DeletionAction::DeleteInAws) => {
+            let deleted = async {
+                if let Some(latest) = manager.read_one(cr).await? {
+                    manager.delete(&latest).await?;
+                }
+                Ok::<_, ReconcileError>(())
+            };
+            match deleted.await {
+                Ok(()) | Err(ReconcileError::NotFound) => Writeback::RemoveFinalizer {
+                    events: vec![EventNote {
+                        warning: false,
+                        reason: "Deleted",
+                        note: "AWS resource deleted".into(),
+                    }],
+                },
+                Err(e) => run.finish(Err(Stop::Failed(e))),
+            }
+        }
+    }
+}
+
+/// The state of one non-deleting reconcile.
+struct Run<'a, M: ResourceManager> {
+    manager: &'a M,
+    cr: &'a M::Resource,
+    input: &'a Input<'a>,
+    status: Map<String, Value>,
+    conditions: Vec<Condition>,
+    annotations: BTreeMap<String, String>,
+    spec: Option<Value>,
+    add_finalizer: bool,
+    events: Vec<EventNote>,
+}
+
+/// How a successful sync ended.
+enum Synced {
+    Yes,
+    /// AWS still converging, or drift a read-only resource may only report.
+    No {
+        reason: &'static str,
+        message: String,
+    },
+}
+
+impl<'a, M: ResourceManager> Run<'a, M> {
+    fn new(manager: &'a M, cr: &'a M::Resource, input: &'a Input<'a>) -> Self {
+        let status = status::status_object(cr);
+        let conditions = status::conditions(&status);
+        Self {
+            manager,
+            cr,
+            input,
+            status,
+            conditions,
+            annotations: BTreeMap::new(),
+            spec: None,
+            add_finalizer: false,
+            events: Vec::new(),
+        }
+    }
+
+    fn annotations(&self) -> Option<&'a Annotations> {
+        self.cr.meta().annotations.as_ref()
+    }
+
+    async fn sync(&mut self, has_finalizer: bool) -> Result<Synced, Stop> {
+        let m = self.manager;
+        // Everything the user wrote is checked before the first AWS call.
+        let read_only = annotations::read_only(self.annotations())?;
+        let policy = AdoptionPolicy::from_annotations(self.annotations())?;
+        if let Some(tags) = m.spec_tags(self.cr) {
+            tags::validate_user_tags(&tags)?;
+        }
+        // A read-only CR only observes, so it may point at anything that exists.
+        let managed = read_only
+            || annotations::is_adopted(self.annotations())
+            || (has_finalizer && (policy.is_none() || self.has_arn()));
+        let mut desired = self.cr.clone();
+        if policy.is_some() && !managed {
+            let fields = AdoptionFields::from_annotations(self.annotations(), m.adoption_keys())?
+                .ok_or_else(|| {
+                Stop::from(ReconcileError::terminal(
+                    "InvalidAdoptionFields",
+                    format!(
+                        "annotation {} is set but {} is missing; it must name {}",
+                        annotations::ADOPTION_POLICY,
+                        annotations::ADOPTION_FIELDS,
+                        m.adoption_keys().join(", ")
+                    ),
+                ))
+            })?;
+            m.apply_adoption_fields(&mut desired, &fields)?;
+        }
+
+        let latest = m.read_one(&desired).await?;
+        let remote = if latest.is_some() {
+            Remote::Found
+        } else {
+            Remote::NotFound
+        };
+        let decision = adopt::decide(policy, remote, managed);
+        if !has_finalizer && decision == AdoptionDecision::Create && !read_only {
+            return Err(Stop::NeedFinalizer);
+        }
+        // Adopting creates nothing in AWS, so its finalizer is stored with the adoption itself.
+        self.add_finalizer = !has_finalizer && !read_only;
+        match (decision, latest) {
+            (AdoptionDecision::Terminal(message), _) => {
+                Err(ReconcileError::terminal("AdoptionRefused", message).into())
+            }
+            (AdoptionDecision::Create, _) if read_only => Ok(Synced::No {
+                reason: "ReadOnly",
+                message:
+                    "the resource does not exist in AWS and is read-only, so it is not created"
+                        .into(),
+            }),
+            (AdoptionDecision::Create, _) => {
+                let latest = m.create(&desired).await?;
+                self.event(false, "Created", "AWS resource created");
+                self.drive_tags(&desired, &latest).await?;
+                self.record(&latest);
+                Ok(self.converging(&latest))
+            }
+            (AdoptionDecision::Adopt, Some(latest)) => {
+                let observed = m.read_tags(&latest).await?;
+                let mut adopted = latest.clone();
+                let keys = self.input.settings.default_tags.keys();
+                m.set_spec_tags(&mut adopted, tags::user_visible_tags(&observed, &keys));
+                self.spec = Some(status::spec_value(&adopted));
+                self.mark_adopted();
+                self.record(&latest);
+                Ok(self.converging(&latest))
+            }
+            (AdoptionDecision::AdoptThenDrive, Some(latest)) => {
+                self.mark_adopted();
+                self.manage(desired, latest, read_only).await
+            }
+            (AdoptionDecision::Manage, Some(latest)) => {
+                self.manage(desired, latest, read_only).await
+            }
+            (AdoptionDecision::Adopt | AdoptionDecision::AdoptThenDrive, None)
+            | (AdoptionDecision::Manage, None) => {
+                unreachable!("adopt::decide only adopts or manages what it found")
+            }
+        }
+    }
+
+    async fn manage(
+        &mut self,
+        mut desired: M::Resource,
+        latest: M::Resource,
+        read_only: bool,
+    ) -> Result<Synced, Stop> {
+        let m = self.manager;
+        if m.late_initialize(&mut desired, &latest) {
+            self.spec = Some(status::spec_value(&desired));
+            self.set(Condition::new(conditions::LATE_INITIALIZED, Status::True));
+        }
+        let delta = m.delta(&desired, &latest);
+        if let Some(path) = m.immutable_fields().iter().find(|p| delta.contains(p)) {
+            return Err(ReconcileError::terminal(
+                "ImmutableFieldChanged",
+                format!(
+                    "{path} cannot be changed after the resource is created; set it back to the \
+                     value AWS has, or create a new resource"
+                ),
+            )
+            .into());
+        }
+        let tag_plan = self.tag_plan(&desired, &latest).await?;
+        if read_only {
+            self.record(&latest);
+            return Ok(drift_report(&delta, tag_plan.is_some()));
+        }
+        let latest = if delta.is_empty() {
+            latest
+        } else {
+            let updated = m.update(&desired, &latest, &delta).await?;
+            self.event(
+                false,
+                "Updated",
+                &format!("updated in AWS: {}", delta.paths.join(", ")),
+            );
+            updated
+        };
+        if let Some(plan) = tag_plan {
+            m.sync_tags(&latest, &plan).await?;
+        }
+        self.record(&latest);
+        Ok(self.converging(&latest))
+    }
+
+    /// Tag sync right after creation (AWS may have applied some tags with the create call).
+    async fn drive_tags(
+        &mut self,
+        desired: &M::Resource,
+        latest: &M::Resource,
+    ) -> Result<(), ReconcileError> {
+        if let Some(plan) = self.tag_plan(desired, latest).await? {
+            self.manager.sync_tags(latest, &plan).await?;
+        }
+        Ok(())
+    }
+
+    /// The tag change that brings AWS to the CR's tags plus default tags, system tags preserved.
+    async fn tag_plan(
+        &self,
+        desired: &M::Resource,
+        latest: &M::Resource,
+    ) -> Result<Option<tags::TagPlan>, ReconcileError> {
+        let m = self.manager;
+        let observed = m.read_tags(latest).await?;
+        let meta = self.cr.meta();
+        let ctx = TagContext {
+            service: m.service(),
+            controller_version: &self.input.settings.controller_version,
+            namespace: meta.namespace.as_deref().unwrap_or_default(),
+            name: meta.name.as_deref().unwrap_or_default(),
+            kind: &M::Resource::kind(&()),
+        };
+        let defaults = self.input.settings.default_tags.render(&ctx);
+        // A spec that declares no tags leaves the user tags AWS has alone.
+        let user: Tags = m.spec_tags(desired).unwrap_or_else(|| {
+            observed
+                .iter()
+                .filter(|(k, _)| !tags::is_system_key(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
+        let wanted = tags::desired_tags(&user, &defaults);
+        Ok(tags::plan(m.tag_api_style(), &wanted, &observed))
+    }
+
+    fn converging(&self, latest: &M::Resource) -> Synced {
+        if self.manager.is_synced(latest) {
+            Synced::Yes
+        } else {
+            Synced::No {
+                reason: "Pending",
+                message: "AWS is still applying the change".into(),
+            }
+        }
+    }
+
+    fn mark_adopted(&mut self) {
+        self.annotations.insert(
+            annotations::ADOPTED.into(),
+            annotations::ADOPTED_TRUE.into(),
+        );
+        self.event(false, "Adopted", "existing AWS resource adopted");
+    }
+
+    /// Keeps the status the manager read from AWS, plus the shared metadata.
+    fn record(&mut self, latest: &M::Resource) {
+        let mut status = status::status_object(latest);
+        let arn = self.manager.arn(latest);
+        let metadata = ResourceMetadata {
+            owner_account_id: arn
+                .as_deref()
+                .and_then(status::account_from_arn)
+                .or_else(|| self.input.settings.account_id.clone()),
+            arn,
+            region: Some(self.region()),
+        };
+        status::set_metadata(&mut status, &metadata);
+        self.status = status;
+    }
+
+    fn has_arn(&self) -> bool {
+        status::metadata(&self.status).arn.is_some()
+    }
+
+    fn region(&self) -> String {
+        self.annotations()
+            .and_then(|a| a.get(annotations::REGION))
+            .cloned()
+            .unwrap_or_else(|| self.input.settings.region.clone())
+    }
+
+    fn event(&mut self, warning: bool, reason: &'static str, note: &str) {
+        self.events.push(EventNote {
+            warning,
+            reason,
+            note: note.to_string(),
+        });
+    }
+
+    fn set(&mut self, condition: Condition) {
+        conditions::set_condition(&mut self.conditions, condition, self.input.now);
+    }
+
+    fn finish(mut self, result: Result<Synced, Stop>) -> Writeback {
+        let result = match result {
+            Err(Stop::NeedFinalizer) => return Writeback::AddFinalizer,
+            Err(Stop::Failed(e)) => Err(e),
+            Ok(synced) => Ok(synced),
+        };
+        let outcome = match &result {
+            Ok(Synced::Yes) => Outcome::Synced,
+            Ok(Synced::No { .. }) => Outcome::NotSynced,
+            Err(e) => Outcome::from(e),
+        };
+        let (synced, terminal, recoverable) = match result {
+            Ok(Synced::Yes) => (
+                Condition::new(conditions::RESOURCE_SYNCED, Status::True),
+                None,
+                None,
+            ),
+            Ok(Synced::No { reason, message }) => (
+                Condition::new(conditions::RESOURCE_SYNCED, Status::False)
+                    .with_reason(reason)
+                    .with_message(message),
+                None,
+                None,
+            ),
+            Err(e) => {
+                let code = e.code().unwrap_or("NotFound").to_string();
+                let message = match &e {
+                    ReconcileError::Terminal { message, .. }
+                    | ReconcileError::Recoverable { message, .. } => message.clone(),
+                    ReconcileError::NotFound => "resource not found in AWS".into(),
+                };
+                let failed = Condition::new(conditions::RESOURCE_SYNCED, Status::False)
+                    .with_reason(code.clone())
+                    .with_message(message.clone());
+                let cause = Condition::new("", Status::True)
+                    .with_reason(code)
+                    .with_message(message);
+                if e.is_terminal() {
+                    self.event(true, "Terminal", &e.to_string());
+                    (failed, Some(cause), None)
+                } else {
+                    (failed, None, Some(cause))
+                }
+            }
+        };
+        self.set(synced);
+        for (type_, cause) in [
+            (conditions::TERMINAL, terminal),
+            (conditions::RECOVERABLE, recoverable),
+        ] {
+            match cause {
+                Some(c) => self.set(Condition {
+                    type_: type_.into(),
+                    ..c
+                }),
+                None => {
+                    conditions::remove_condition(&mut self.conditions, type_);
+                }
+            }
+        }
+        let ready = conditions::derive_ready(&self.conditions);
+        self.set(ready);
+        status::set_conditions(&mut self.status, &self.conditions);
+        let requeue = requeue::decide(
+            outcome,
+            self.input.attempt,
+            &M::Resource::kind(&()),
+            &self.input.settings.requeue,
+        );
+        Writeback::Update(Box::new(Update {
+            add_finalizer: self.add_finalizer,
+            annotations: self.annotations,
+            spec: self.spec,
+            status: self.status,
+            events: self.events,
+            outcome,
+            requeue,
+        }))
+    }
+}
+
+/// Why a sync stopped before its end.
+enum Stop {
+    /// The finalizer must be stored before AWS is touched.
+    NeedFinalizer,
+    Failed(ReconcileError),
+}
+
+impl From<ReconcileError> for Stop {
+    fn from(e: ReconcileError) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+impl From<annotations::AnnotationError> for Stop {
+    fn from(e: annotations::AnnotationError) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
+impl From<tags::TagError> for Stop {
+    fn from(e: tags::TagError) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
+fn drift_report(delta: &Delta, tags_drift: bool) -> Synced {
+    let mut fields = delta.paths.clone();
+    if tags_drift {
+        fields.push("tags".into());
+    }
+    if fields.is_empty() {
+        Synced::Yes
+    } else {
+        Synced::No {
+            reason: "ReadOnlyDrift",
+            message: format!(
+                "read-only: AWS differs from the spec in {}; nothing was changed",
+                fields.join(", ")
+            ),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+"""The list of every AWS request served, for tests ("no rejected call") and benchmarks."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .operations import Operation
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+
+    def record(self, operation: Operation, status: int, error_code: str | None) -> None:
+        entry = {
+            "service": operation.service,
+            "operation": operation.name,
+            "status": status,
+            "error_code": error_code,
+            "resource": operation.resource,
+        }
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,29 @@
+"""Every fidelity rule, in the order they run (validation before state lookups, as AWS)."""
+
+from .base import Call, Rule
+from .cloudformation_system_tags import CloudFormationTagsItsBuckets
+from .dynamodb_tagging import DynamoDbTaggingNeedsAnExistingTable, DynamoDbTagResourceReplacesValues
+from .input_validation import (
+    DynamoDbCreateTableRequiredMembers,
+    S3BucketPolicyMustBeJson,
+    SqsAttributesMustParse,
+)
+from .reserved_tag_prefix import DynamoDbRefusesReservedTagKeys, SqsRefusesReservedTagKeys
+from .s3_request_payment import S3RequestPaymentIsServed
+from .s3_system_tags import DeleteBucketTaggingKeepsSystemTags, PutBucketTaggingKeepsSystemTags
+
+ALL_RULES: list[Rule] = [
+    PutBucketTaggingKeepsSystemTags(),
+    DeleteBucketTaggingKeepsSystemTags(),
+    S3BucketPolicyMustBeJson(),
+    S3RequestPaymentIsServed(),
+    SqsRefusesReservedTagKeys(),
+    SqsAttributesMustParse(),
+    DynamoDbCreateTableRequiredMembers(),
+    DynamoDbRefusesReservedTagKeys(),
+    DynamoDbTaggingNeedsAnExistingTable(),
+    DynamoDbTagResourceReplacesValues(),
+    CloudFormationTagsItsBuckets(),
+]
+
+__all__ = ["ALL_RULES", "Call", "Rule"]

@@ -1,0 +1,123 @@
+//! The real test world: kube-apiserver + etcd built from Go modules, and the AWS emulator (moto with
+//! the project's AWS fidelity rules), started once per test run.
+//!
+//! Tests call [`TestEnv::get`]. Inside `cargo xtask test` (or after `eval "$(cargo xtask testenv up)"`)
+//! that attaches to the running world through the environment; otherwise the first call starts a
+//! world owned by the test process, which dies with it.
+
+pub mod cache;
+pub mod controlplane;
+pub mod emulator;
+mod emulator_control;
+pub mod gobuild;
+mod kube_helpers;
+pub mod launch;
+mod process;
+pub mod toolchain;
+pub mod world;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use anyhow::Result;
+
+pub use emulator_control::{EmulatorControl, RecordedRequest};
+pub use kube_helpers::{condition_status, kube_client, wait_for_condition};
+pub use world::{Endpoints, World};
+
+/// A running test world, shared by every test in the process.
+pub struct TestEnv {
+    pub endpoints: Endpoints,
+    /// Present when this process started the world itself; dropping it would stop it.
+    _owned: Option<World>,
+}
+
+impl TestEnv {
+    /// The world for this test run, attaching to a running one or starting one.
+    ///
+    /// Panics with the reason when the world cannot start: a test that needs it must fail loudly,
+    /// never skip.
+    pub fn get() -> &'static TestEnv {
+        static ENV: OnceLock<Result<TestEnv, String>> = OnceLock::new();
+        match ENV.get_or_init(|| Self::attach_or_start().map_err(|e| format!("{e:#}"))) {
+            Ok(env) => env,
+            Err(why) => panic!("the test world could not start: {why}"),
+        }
+    }
+
+    fn attach_or_start() -> Result<TestEnv> {
+        if let Some(endpoints) = Endpoints::from_env() {
+            return Ok(TestEnv {
+                endpoints,
+                _owned: None,
+            });
+        }
+        let world = world::start(&world::fresh_dir()?, launch::Lifetime::Owned)?;
+        Ok(TestEnv {
+            endpoints: world.endpoints.clone(),
+            _owned: Some(world),
+        })
+    }
+
+    /// A new client for the calling test's runtime (clients must not outlive the runtime that made
+    /// them, and each `#[tokio::test]` has its own).
+    pub async fn client(&self) -> kube::Client {
+        kube_client(&self.endpoints.kubeconfig)
+            .await
+            .expect("building a kube client for the test world")
+    }
+
+    /// AWS SDK configuration pointed at the emulator. S3 clients also need `force_path_style(true)`.
+    pub async fn aws(&self) -> aws_config::SdkConfig {
+        let credentials = aws_credential_types::Credentials::new(
+            world::ACCESS_KEY_ID,
+            world::SECRET_ACCESS_KEY,
+            None,
+            None,
+            "ack-rs-testenv",
+        );
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoints.aws_endpoint_url)
+            .region(aws_config::Region::new(self.endpoints.region.clone()))
+            .credentials_provider(credentials)
+            .load()
+            .await
+    }
+
+    /// The emulator's test-only control endpoints (system tags, request log).
+    pub fn emulator(&self) -> EmulatorControl {
+        EmulatorControl::new(&self.endpoints.aws_endpoint_url)
+    }
+
+    /// A fresh namespace named `<prefix>-<random>`.
+    pub async fn namespace(&self, prefix: &str) -> String {
+        kube_helpers::create_namespace(&self.client().await, prefix)
+            .await
+            .expect("creating a test namespace")
+    }
+
+    /// Applies CRD YAML files (server-side apply) and waits until each is Established.
+    pub async fn install_crds(&self, files: &[&Path]) -> Result<()> {
+        kube_helpers::install_crds(&self.client().await, files).await
+    }
+
+    /// `kubectl` from the cache, pointed at this world.
+    pub fn kubectl(&self) -> Command {
+        self.tool(&self.endpoints.kubectl)
+    }
+
+    /// `helm` from the cache, pointed at this world.
+    pub fn helm(&self) -> Command {
+        self.tool(&self.endpoints.helm)
+    }
+
+    fn tool(&self, path: &Path) -> Command {
+        let mut cmd = Command::new(path);
+        cmd.env("KUBECONFIG", &self.endpoints.kubeconfig)
+            .env("HELM_CACHE_HOME", self.endpoints.dir.join("helm/cache"))
+            .env("HELM_CONFIG_HOME", self.endpoints.dir.join("helm/config"))
+            .env("HELM_DATA_HOME", self.endpoints.dir.join("helm/data"));
+        cmd
+    }
+}

@@ -1,0 +1,80 @@
+//! `cargo xtask testenv up|down|status|build`.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use testenv::gobuild;
+use testenv::launch::Lifetime;
+use testenv::world::{self, DetachedState};
+
+#[derive(Subcommand)]
+pub enum Action {
+    /// Build what is missing, start the world in the background, print `export` lines.
+    /// Use as `eval "$(cargo xtask testenv up)"`.
+    Up,
+    /// Stop everything `up` started.
+    Down,
+    /// Say whether a world is up and how to reach it.
+    Status,
+    /// Only build the pinned Go binaries and the emulator venv.
+    Build,
+}
+
+pub fn run(action: Action) -> Result<()> {
+    match action {
+        Action::Up => up(),
+        Action::Down => {
+            match DetachedState::load() {
+                Some(state) => {
+                    state.stop()?;
+                    eprintln!("testenv stopped");
+                }
+                None => eprintln!("no testenv is up"),
+            }
+            Ok(())
+        }
+        Action::Status => {
+            match DetachedState::load() {
+                Some(state) if state.all_alive() => {
+                    eprintln!("testenv is up (pids {:?})", state.pids);
+                    print!("{}", state.endpoints.exports());
+                }
+                Some(_) => bail!(
+                    "testenv was started but some of its processes died; run `cargo xtask testenv down`"
+                ),
+                None => eprintln!("no testenv is up"),
+            }
+            Ok(())
+        }
+        Action::Build => {
+            for tool in gobuild::ALL {
+                tool.ensure()?;
+            }
+            testenv::emulator::ensure_venv()?;
+            Ok(())
+        }
+    }
+}
+
+fn up() -> Result<()> {
+    if let Some(state) = DetachedState::load() {
+        if state.all_alive() {
+            eprintln!("testenv already up");
+            print!("{}", state.endpoints.exports());
+            return Ok(());
+        }
+        eprintln!("testenv record found but processes died; restarting");
+        state.stop()?;
+    }
+    let started = Instant::now();
+    let world = world::start(&world::fresh_dir()?, Lifetime::Detached)?;
+    let state = DetachedState {
+        pids: world.procs.iter().map(|p| p.pid()).collect(),
+        endpoints: world.endpoints,
+    };
+    state.save()?;
+    eprintln!("testenv up in {:.1?}", started.elapsed());
+    print!("{}", state.endpoints.exports());
+    Ok(())
+}
