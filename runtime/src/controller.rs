@@ -21,6 +21,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::manager::ResourceManager;
+use crate::metrics::Metrics;
 use crate::reconcile::{self, EventNote, Input, Settings, Update, Writeback};
 use crate::requeue::Outcome;
 
@@ -45,6 +46,7 @@ struct Context<M> {
     client: Client,
     settings: Settings,
     recorder: Recorder,
+    metrics: Metrics,
     /// Consecutive unsynced reconciles per object, for backoff.
     attempts: Mutex<HashMap<String, u32>>,
 }
@@ -55,6 +57,7 @@ pub async fn run<M: ResourceManager>(
     client: Client,
     settings: Settings,
     options: Options,
+    metrics: Metrics,
 ) {
     let api: Api<M::Resource> = match &options.watch_namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
@@ -83,6 +86,7 @@ pub async fn run<M: ResourceManager>(
         manager,
         client,
         settings,
+        metrics,
         attempts: Mutex::default(),
     });
     Controller::for_stream(changes, reader)
@@ -135,6 +139,7 @@ async fn reconcile_one<M: ResourceManager>(
         .get_opt(&namespace)
         .await?
         .map(|ns| ns.metadata.annotations.unwrap_or_default());
+    let started = std::time::Instant::now();
     let key = format!("{namespace}/{}", obj.name_any());
     let attempt = ctx
         .attempts
@@ -181,6 +186,11 @@ async fn reconcile_one<M: ResourceManager>(
                 } else {
                     *attempts.entry(key).or_default() += 1;
                 }
+                ctx.metrics.record_reconcile(
+                    &M::Resource::kind(&()),
+                    &format!("{:?}", update.outcome).to_lowercase(),
+                    started.elapsed(),
+                );
                 info!(name = %current.name_any(), namespace, outcome = ?update.outcome,
                       requeue_after = ?update.requeue.after(), "reconciled");
                 return Ok(Action::requeue(update.requeue.after()));

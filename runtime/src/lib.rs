@@ -20,17 +20,25 @@
 //! | [`status`]      | the `status` fields every ACK resource shares             |
 //! | [`reconcile`]   | one reconcile of one CR, returning what to write back     |
 //! | [`controller`]  | kube-runtime `Controller` wiring, applying write-backs    |
+//! | [`flags`]       | ACK's controller flags (also from the environment)        |
+//! | [`aws`]         | SDK config (retries, timeouts) and the call counter       |
+//! | [`metrics`]     | Prometheus metrics with ACK's names                       |
+//! | [`process`]     | the process every service `main` calls                    |
 //!
 //! No module names an AWS service: service differences are parameters
 //! (tag API style, terminal and not-found error codes, service alias).
 
 pub mod adopt;
 pub mod annotations;
+pub mod aws;
 pub mod conditions;
 pub mod controller;
 pub mod deletion;
 pub mod error;
+pub mod flags;
 pub mod manager;
+pub mod metrics;
+pub mod process;
 pub mod reconcile;
 pub mod requeue;
 pub mod status;
