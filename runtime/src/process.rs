@@ -53,7 +53,7 @@ where
     let metrics = Metrics::default();
     let sdk = crate::aws::sdk_config(Some(&region), flags.aws_endpoint_url.as_deref()).await;
     let manager = make_manager(ManagerContext {
-        sdk,
+        sdk: sdk.clone(),
         metrics: metrics.clone(),
         custom_endpoint: flags.aws_endpoint_url.is_some(),
     })
@@ -64,13 +64,18 @@ where
     if flags.enable_leader_election {
         wait_for_leadership(&client, service, &flags).await?;
     }
+    // ACK's CRDs require status.ackResourceMetadata.ownerAccountID, and not every ARN carries it.
+    let account_id = match flags.aws_account_id.clone() {
+        Some(id) => id,
+        None => caller_account(&sdk).await?,
+    };
     let settings = Settings {
         controller_version: version.to_string(),
         default_tags,
         deletion_policy: flags.deletion_policy,
         requeue: flags.requeue(),
         region,
-        account_id: flags.aws_account_id.clone(),
+        account_id: Some(account_id),
     };
     let options = Options {
         watch_namespace: flags.watch_namespace(),
@@ -172,4 +177,18 @@ async fn wait_for_leadership(client: &Client, service: &str, flags: &Flags) -> R
         }
     });
     Ok(())
+}
+
+/// The account the controller's credentials belong to (STS GetCallerIdentity).
+async fn caller_account(sdk: &SdkConfig) -> Result<String> {
+    let identity = aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .context(
+            "looking up the AWS account with STS GetCallerIdentity (or pass --aws-account-id)",
+        )?;
+    identity
+        .account
+        .context("STS GetCallerIdentity returned no account")
 }

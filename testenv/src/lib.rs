@@ -40,7 +40,14 @@ impl TestEnv {
     /// never skip.
     pub fn get() -> &'static TestEnv {
         static ENV: OnceLock<Result<TestEnv, String>> = OnceLock::new();
-        match ENV.get_or_init(|| Self::attach_or_start().map_err(|e| format!("{e:#}"))) {
+        // Start-up blocks on its own runtime, which tokio forbids inside a test's runtime, so
+        // it runs on a plain thread.
+        let start = || {
+            std::thread::spawn(|| Self::attach_or_start().map_err(|e| format!("{e:#}")))
+                .join()
+                .unwrap_or_else(|_| Err("test world start-up panicked".into()))
+        };
+        match ENV.get_or_init(start) {
             Ok(env) => env,
             Err(why) => panic!("the test world could not start: {why}"),
         }

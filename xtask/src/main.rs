@@ -1,5 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, in Rust instead of Makefiles and shell.
 
+mod charts;
+mod codegen_cmd;
 mod test;
 mod testenv_cmd;
 
@@ -28,12 +30,29 @@ enum Task {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// Regenerate CRDs and Rust types from the AWS models and services/*/generator.toml.
+    Codegen {
+        /// Fail (with a diff) if the checked-in generated files are stale; write nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Replace codegen/models with the models of one botocore release (downloaded with pip).
+    Models {
+        /// The botocore version, e.g. 1.44.5.
+        #[arg(long)]
+        botocore: String,
+    },
+    /// Render charts/<svc>-controller/ from xtask/templates/chart/ and crds/ (`--check`: fail if stale).
+    Charts(charts::Args),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Testenv { action } => testenv_cmd::run(action),
         Task::Test { cargo_args } => test::run(&cargo_args),
+        Task::Codegen { check } => codegen_cmd::codegen(check),
+        Task::Models { botocore } => codegen_cmd::models(&botocore),
+        Task::Charts(args) => charts::run(args),
     }
 }
 

@@ -1,0 +1,331 @@
+//! The per-service generator config, `services/<svc>/generator.toml`.
+//!
+//! Two kinds of names appear in it:
+//! - operations, shapes and members are botocore's, as spelled in the model
+//!   (`CreateQueue`, `CreateBucketRequest.Bucket`);
+//! - fields of the custom resource are named as in the CRD (`queueURL`, `tagging.tagSet`),
+//!   except where a config entry *introduces* a field (`setters`, `custom_fields`, attribute
+//!   names): those take a botocore-style name and the naming rules make the CRD name from it.
+//!
+//! Every table rejects unknown keys, so a typo fails generation instead of being ignored.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::Error;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub service: Service,
+    pub sdk: Sdk,
+    /// `"Shape.Member" = "crdName"`: a CRD field name other than the naming rules give.
+    #[serde(default)]
+    pub renames: BTreeMap<String, String>,
+    /// `"Shape.Member"`: members left out of the CRD wherever the shape appears.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// `"Shape" = "RustName"` where the derived Rust type name would clash.
+    #[serde(default)]
+    pub rust_type_names: BTreeMap<String, String>,
+    /// Keyed by kind (`Bucket`).
+    pub resources: BTreeMap<String, Resource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// The model directory under `codegen/models/` (botocore's service name).
+    pub model: String,
+    /// The model's API version: botocore keeps it at `botocore/data/<model>/<api_version>/`.
+    pub api_version: String,
+    /// ACK's service alias: the API group is `<alias>.services.k8s.aws`.
+    pub alias: String,
+    #[serde(default = "default_version")]
+    pub version: String,
+}
+
+fn default_version() -> String {
+    "v1alpha1".into()
+}
+
+/// Where botocore and the AWS SDK for Rust disagree.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sdk {
+    /// The SDK crate, e.g. `aws_sdk_s3`.
+    #[serde(rename = "crate")]
+    pub crate_name: String,
+    /// Model error code → further codes the SDK reports for it (e.g. S3's `HeadBucket` answers a
+    /// missing bucket with a bare 404 that the SDK calls `NotFound`, not `NoSuchBucket`).
+    #[serde(default)]
+    pub error_aliases: BTreeMap<String, Vec<String>>,
+    /// `"Shape.Member" = "sdk_name"` where the SDK's field name is not the snake_case one.
+    #[serde(default)]
+    pub member_names: BTreeMap<String, String>,
+    /// `"Shape" = "SdkType"` where the SDK's type name is not the UpperCamelCase one.
+    #[serde(default)]
+    pub type_names: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// Defaults to the lower-cased kind plus `s`.
+    pub plural: Option<String>,
+    #[serde(default)]
+    pub short_names: Vec<String>,
+    /// Its input's members are the spec; its output's members (unwrapped) join the status.
+    pub create: OperationRef,
+    /// Its output's members (unwrapped) join the status.
+    pub read_one: OperationRef,
+    /// Absent when every mutable field has its own setter.
+    pub update: Option<OperationRef>,
+    pub delete: OperationRef,
+    /// The CRD field (spec or status) that names the resource in AWS calls.
+    pub identifier: String,
+    /// Keys of the `services.k8s.aws/adoption-fields` annotation (ACK's names).
+    pub adoption_fields: Vec<String>,
+    pub arn: Arn,
+    pub attributes: Option<Attributes>,
+    #[serde(default)]
+    pub setters: Vec<Setter>,
+    #[serde(default)]
+    pub custom_fields: Vec<CustomField>,
+    #[serde(default)]
+    pub status_fields: Vec<StatusField>,
+    #[serde(default)]
+    pub references: Vec<Reference>,
+    /// Top-level spec fields required beyond what the create input requires.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Top-level spec fields that cannot change once set.
+    #[serde(default)]
+    pub immutable: Vec<String>,
+    pub tags: Option<Tags>,
+    pub errors: Errors,
+    #[serde(default)]
+    pub print_columns: Vec<PrintColumn>,
+    /// Where hand-written code in the service crate takes part in reconciling.
+    #[serde(default)]
+    pub hooks: Vec<HookPoint>,
+}
+
+/// An operation, optionally with the output member that wraps the resource
+/// (`DescribeTable` → `Table`). Written as a string or a table.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OperationRef {
+    Name(String),
+    Full(Operation),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub operation: String,
+    pub output_wrapper: Option<String>,
+}
+
+impl OperationRef {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(name) => name,
+            Self::Full(op) => &op.operation,
+        }
+    }
+
+    pub fn output_wrapper(&self) -> Option<&str> {
+        match self {
+            Self::Name(_) => None,
+            Self::Full(op) => op.output_wrapper.as_deref(),
+        }
+    }
+}
+
+/// Where the resource's ARN comes from.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Arn {
+    /// A member of the create / read-one output (it is then not a status field).
+    Member(String),
+    /// A key of the attribute map.
+    Attribute(String),
+    /// Built from fields: `arn:{partition}:s3:::{name}`.
+    Template(String),
+}
+
+/// A string-to-string attribute map (SQS's `Attributes`) that ACK flattens into top-level string
+/// fields, one per attribute.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attributes {
+    /// The map member in the create, read-one and update shapes.
+    pub member: String,
+    /// Attributes the user sets (botocore names, e.g. `KmsMasterKeyId`).
+    pub spec: Vec<String>,
+    /// Attributes AWS reports.
+    #[serde(default)]
+    pub status: Vec<String>,
+}
+
+/// A spec field with its own write call (S3's `PutBucket*`, DynamoDB's `UpdateTimeToLive`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setter {
+    /// The field, botocore-style (`Accelerate` → `accelerate`).
+    pub field: String,
+    pub put: String,
+    /// The `put` input member holding the value; defaults to the input's payload.
+    pub member: Option<String>,
+    pub get: String,
+    /// The `get` output member holding the value, when the generator cannot tell: by default
+    /// the output's payload, else the member of the value's shape, else the whole output.
+    pub get_member: Option<String>,
+    pub delete: Option<String>,
+    /// The field is a list and each element is put / deleted on its own (keyed by its `Id`).
+    #[serde(default)]
+    pub list: bool,
+    /// Error codes of `get` that mean "not configured" rather than failure.
+    #[serde(default)]
+    pub absent_codes: Vec<String>,
+}
+
+/// A field that no operation shape provides directly; hooks fill it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomField {
+    /// The field, botocore-style (`TableReplicas` → `tableReplicas`).
+    pub field: String,
+    pub shape: String,
+    #[serde(default)]
+    pub list: bool,
+    /// A status (read-only) field rather than a spec field.
+    #[serde(default)]
+    pub status: bool,
+}
+
+/// A status field taken from an output member under another name, for members whose name a spec
+/// field already uses (`TableDescription.GlobalSecondaryIndexes` →
+/// `globalSecondaryIndexesDescriptions`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusField {
+    /// The field, botocore-style.
+    pub field: String,
+    /// The output member it comes from.
+    pub member: String,
+}
+
+/// A field holding another resource's identifier; ACK adds a sibling `<field>Ref` that names a
+/// Kubernetes object to take it from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    /// CRD path of the field, relative to spec (`kmsMasterKeyID`, `replication.role`).
+    pub field: String,
+    /// The referenced kind's service alias and kind (`kms`, `Key`).
+    pub service: String,
+    pub resource: String,
+    /// Where the referenced object carries the value (`status.ackResourceMetadata.arn`).
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tags {
+    /// CRD path of the tag field, relative to spec (`tags`, `tagging.tagSet`).
+    pub field: String,
+    pub format: TagFormat,
+    /// CRD names of the key and value members of a `key_value_list` element.
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub api: TagApi,
+    /// Operations that read, write and remove tags.
+    pub read: String,
+    pub write: String,
+    pub remove: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagFormat {
+    /// `{key: value}`.
+    Map,
+    /// `[{key, value}]`.
+    KeyValueList,
+}
+
+/// The runtime's `TagApiStyle`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagApi {
+    FullReplacement,
+    AddRemove,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Errors {
+    /// Codes that need the user to change something.
+    #[serde(default)]
+    pub terminal: Vec<String>,
+    /// Codes that are transient although AWS sends them as client errors (HTTP 4xx), such as
+    /// "the table is being updated".
+    #[serde(default)]
+    pub recoverable: Vec<String>,
+    /// Codes meaning the resource does not exist (model exception names).
+    pub not_found: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrintColumn {
+    pub name: String,
+    pub json_path: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub priority: u32,
+}
+
+/// Points in reconciling where a service's hand-written hooks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookPoint {
+    BeforeCreate,
+    AfterCreate,
+    AfterReadOne,
+    BeforeUpdate,
+    AfterUpdate,
+    BeforeDelete,
+    Delta,
+    LateInitialize,
+    IsSynced,
+}
+
+impl HookPoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BeforeCreate => "before_create",
+            Self::AfterCreate => "after_create",
+            Self::AfterReadOne => "after_read_one",
+            Self::BeforeUpdate => "before_update",
+            Self::AfterUpdate => "after_update",
+            Self::BeforeDelete => "before_delete",
+            Self::Delta => "delta",
+            Self::LateInitialize => "late_initialize",
+            Self::IsSynced => "is_synced",
+        }
+    }
+}
+
+impl ServiceConfig {
+    pub fn parse(origin: &str, text: &str) -> Result<Self, Error> {
+        toml::from_str(text).map_err(|source| Error::ConfigSyntax {
+            origin: origin.to_string(),
+            source: Box::new(source),
+        })
+    }
+}

@@ -1,0 +1,398 @@
+//! The generator's intermediate representation: one service's resources, their fields and types,
+//! and the AWS operations behind them, with every name already resolved.
+//!
+//! Emitters read only this. It carries what the CRD and the Rust types need, and also what a
+//! resource manager needs (operations with their input and output shapes, where each field comes
+//! from in the model, identifiers, tags, error codes, hooks), so manager emission can be added
+//! without going back to the model.
+
+use std::fmt::Write;
+
+pub use crate::config::{HookPoint, PrintColumn, TagApi, TagFormat};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    /// ACK's alias (`s3`).
+    pub alias: String,
+    /// `s3.services.k8s.aws`.
+    pub group: String,
+    pub version: String,
+    /// botocore's `serviceId` and `apiVersion`.
+    pub service_id: String,
+    pub api_version: String,
+    /// The AWS SDK for Rust crate (`aws_sdk_s3`).
+    pub sdk_crate: String,
+    /// ACK's shared types (resource metadata, conditions, references), used by every resource.
+    pub common: Vec<Struct>,
+    pub resources: Vec<Resource>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    pub kind: String,
+    pub plural: String,
+    pub singular: String,
+    pub short_names: Vec<String>,
+    pub categories: Vec<String>,
+    /// Top-level spec fields, sorted by CRD name.
+    pub spec: Vec<Field>,
+    /// Status fields, sorted: ACK's `ackResourceMetadata` and `conditions` and this kind's own.
+    pub status: Vec<Field>,
+    /// Every structure the fields use, sorted by Rust name.
+    pub structs: Vec<Struct>,
+    pub operations: Operations,
+    pub setters: Vec<Setter>,
+    /// The field that names the resource in AWS calls.
+    pub identifier: FieldRef,
+    pub adoption_fields: Vec<String>,
+    pub arn: ArnSource,
+    pub tags: Option<Tags>,
+    pub errors: Errors,
+    /// Resource-specific columns followed by ACK's `Synced` and `Age`.
+    pub print_columns: Vec<PrintColumn>,
+    pub hooks: Vec<HookPoint>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operations {
+    pub create: Operation,
+    pub read_one: Operation,
+    pub update: Option<Operation>,
+    pub delete: Operation,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operation {
+    /// botocore's name (`CreateBucket`).
+    pub name: String,
+    /// The SDK client method (`create_bucket`).
+    pub sdk_method: String,
+    pub input: Option<String>,
+    pub output: Option<String>,
+    /// The output member that holds the resource (`Table` for `DescribeTable`).
+    pub output_wrapper: Option<String>,
+}
+
+/// A spec field written by its own operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setter {
+    /// The spec field's CRD name.
+    pub field: String,
+    pub put: Operation,
+    /// The `put` input member that carries the value.
+    pub put_member: String,
+    pub get: Operation,
+    /// Where the value is in `get`'s output: one member, or (when absent) the output's members
+    /// are the value's members.
+    pub get_member: Option<String>,
+    pub delete: Option<Operation>,
+    pub list: bool,
+    pub absent_codes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// The CRD (JSON) name.
+    pub name: String,
+    /// The Rust field identifier (a keyword is emitted raw).
+    pub rust_name: String,
+    pub doc: String,
+    pub ty: Type,
+    /// Required in the schema. Of the model's fields only top-level spec fields ever are:
+    /// ACK leaves nested members optional and lets AWS validate them.
+    pub required: bool,
+    pub immutable: bool,
+    pub source: Source,
+}
+
+/// Where a field's value comes from and goes to in AWS.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A member of a model structure: the create input (spec), an output (status) or a nested
+    /// structure. `sdk_name` is the SDK's field / builder method name.
+    Member {
+        shape: String,
+        member: String,
+        sdk_name: String,
+    },
+    /// A key of the resource's attribute map; the value is a string.
+    Attribute { key: String },
+    /// The value of [`Resource::setters`] entry for this field.
+    Setter,
+    /// Filled by hooks.
+    Custom,
+    /// ACK's shared status and reference fields, maintained by the runtime.
+    Runtime,
+    /// A reference to another Kubernetes object that supplies the sibling field `target`.
+    Reference {
+        target: String,
+        service: String,
+        resource: String,
+        path: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Type {
+    String,
+    /// A string with the model's allowed values (emitted as a plain string, as ACK does).
+    Enum {
+        shape: String,
+        values: Vec<String>,
+    },
+    /// Any model integer or long (ACK uses int64 throughout).
+    Integer,
+    Float,
+    Boolean,
+    /// RFC 3339 date-time.
+    Timestamp,
+    /// Base64 bytes.
+    Blob,
+    List(Box<Type>),
+    /// String keys.
+    Map(Box<Type>),
+    /// A structure in [`Resource::structs`] or [`Service::common`], by Rust name.
+    Struct(String),
+    /// Free-form JSON object: a structure that contains itself (recursion cut here) or a
+    /// document shape.
+    Opaque {
+        shape: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Struct {
+    pub rust_name: String,
+    /// The model shape and the SDK's type for it; `None` for ACK's shared types.
+    pub shape: Option<String>,
+    pub sdk_type: Option<String>,
+    pub doc: String,
+    /// Sorted by CRD name.
+    pub fields: Vec<Field>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldRef {
+    pub name: String,
+    pub in_status: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArnSource {
+    /// An output member (of create or read-one, after unwrapping).
+    Member(String),
+    Attribute(String),
+    /// `{field}` placeholders name spec fields; `{partition}` is the AWS partition.
+    Template(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tags {
+    /// CRD path relative to spec (`tagging.tagSet`).
+    pub path: Vec<String>,
+    pub format: TagFormat,
+    /// CRD names of a list element's key and value members.
+    pub key: String,
+    pub value: String,
+    pub api: TagApi,
+    pub read: Operation,
+    pub write: Operation,
+    pub remove: Option<Operation>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Errors {
+    /// As configured plus the SDK's aliases, sorted.
+    pub terminal: Vec<String>,
+    pub recoverable: Vec<String>,
+    pub not_found: Vec<String>,
+}
+
+impl Service {
+    /// A structure by Rust name: the resource's own, else a shared one.
+    pub fn find_struct<'a>(
+        &'a self,
+        resource: &'a Resource,
+        rust_name: &str,
+    ) -> Option<&'a Struct> {
+        resource
+            .structs
+            .iter()
+            .chain(&self.common)
+            .find(|s| s.rust_name == rust_name)
+    }
+
+    pub fn is_common(&self, rust_name: &str) -> bool {
+        self.common.iter().any(|s| s.rust_name == rust_name)
+    }
+}
+
+impl Resource {
+    /// A compact, stable text form for golden tests and review.
+    pub fn dump(&self) -> String {
+        let mut out = String::new();
+        let w = &mut out;
+        let _ = writeln!(w, "resource {} ({})", self.kind, self.plural);
+        let ops = &self.operations;
+        for (what, op) in [
+            ("create", Some(&ops.create)),
+            ("read_one", Some(&ops.read_one)),
+            ("update", ops.update.as_ref()),
+            ("delete", Some(&ops.delete)),
+        ] {
+            if let Some(op) = op {
+                let _ = writeln!(w, "  {what}: {}", dump_op(op));
+            }
+        }
+        for s in &self.setters {
+            let _ = writeln!(
+                w,
+                "  setter {}: put {}.{} get {}{}{}{}",
+                s.field,
+                s.put.name,
+                s.put_member,
+                s.get.name,
+                s.get_member
+                    .as_deref()
+                    .map(|m| format!(".{m}"))
+                    .unwrap_or_default(),
+                s.delete
+                    .as_ref()
+                    .map(|d| format!(" delete {}", d.name))
+                    .unwrap_or_default(),
+                if s.list { " (list)" } else { "" },
+            );
+        }
+        let _ = writeln!(
+            w,
+            "  identifier: {}{}",
+            if self.identifier.in_status {
+                "status."
+            } else {
+                "spec."
+            },
+            self.identifier.name
+        );
+        let _ = writeln!(w, "  adoption fields: {}", self.adoption_fields.join(", "));
+        let _ = writeln!(w, "  arn: {:?}", self.arn);
+        if let Some(t) = &self.tags {
+            let _ = writeln!(
+                w,
+                "  tags: spec.{} {:?} {:?} read {} write {}{}",
+                t.path.join("."),
+                t.format,
+                t.api,
+                t.read.name,
+                t.write.name,
+                t.remove
+                    .as_ref()
+                    .map(|r| format!(" remove {}", r.name))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = writeln!(
+            w,
+            "  errors: terminal [{}] recoverable [{}] not_found [{}]",
+            self.errors.terminal.join(", "),
+            self.errors.recoverable.join(", "),
+            self.errors.not_found.join(", ")
+        );
+        let hooks: Vec<_> = self.hooks.iter().map(|h| h.as_str()).collect();
+        let _ = writeln!(w, "  hooks: [{}]", hooks.join(", "));
+        for c in &self.print_columns {
+            let _ = writeln!(
+                w,
+                "  column {} {} {} p{}",
+                c.name, c.kind, c.json_path, c.priority
+            );
+        }
+        let _ = writeln!(w, "  spec");
+        dump_fields(w, &self.spec);
+        let _ = writeln!(w, "  status");
+        dump_fields(w, &self.status);
+        for s in &self.structs {
+            let _ = writeln!(
+                w,
+                "  struct {} (shape {}, sdk {})",
+                s.rust_name,
+                s.shape.as_deref().unwrap_or("-"),
+                s.sdk_type.as_deref().unwrap_or("-")
+            );
+            dump_fields(w, &s.fields);
+        }
+        out
+    }
+}
+
+fn dump_op(op: &Operation) -> String {
+    format!(
+        "{} ({}) in {} out {}{}",
+        op.name,
+        op.sdk_method,
+        op.input.as_deref().unwrap_or("-"),
+        op.output.as_deref().unwrap_or("-"),
+        op.output_wrapper
+            .as_deref()
+            .map(|m| format!(".{m}"))
+            .unwrap_or_default()
+    )
+}
+
+fn dump_fields(w: &mut String, fields: &[Field]) {
+    for f in fields {
+        let mut flags = String::new();
+        if f.required {
+            flags.push_str(" required");
+        }
+        if f.immutable {
+            flags.push_str(" immutable");
+        }
+        let source = match &f.source {
+            Source::Member {
+                shape,
+                member,
+                sdk_name,
+            } => format!("{shape}.{member} ({sdk_name})"),
+            Source::Attribute { key } => format!("attribute {key}"),
+            Source::Setter => "setter".into(),
+            Source::Custom => "custom".into(),
+            Source::Runtime => "runtime".into(),
+            Source::Reference {
+                target,
+                service,
+                resource,
+                path,
+            } => {
+                format!("reference to {target}: {service}/{resource} {path}")
+            }
+        };
+        let _ = writeln!(
+            w,
+            "    {} ({}): {}{} <- {}",
+            f.name,
+            f.rust_name,
+            f.ty.describe(),
+            flags,
+            source
+        );
+    }
+}
+
+impl Type {
+    /// `list<map<string>>`, `struct Tag`, …
+    pub fn describe(&self) -> String {
+        match self {
+            Type::String => "string".into(),
+            Type::Enum { shape, .. } => format!("enum {shape}"),
+            Type::Integer => "integer".into(),
+            Type::Float => "float".into(),
+            Type::Boolean => "boolean".into(),
+            Type::Timestamp => "timestamp".into(),
+            Type::Blob => "blob".into(),
+            Type::List(t) => format!("list<{}>", t.describe()),
+            Type::Map(t) => format!("map<{}>", t.describe()),
+            Type::Struct(name) => format!("struct {name}"),
+            Type::Opaque { shape } => format!("opaque {shape}"),
+        }
+    }
+}
