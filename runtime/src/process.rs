@@ -61,6 +61,8 @@ where
     let ready = Arc::new(AtomicBool::new(false));
     serve_endpoints(&flags, metrics.clone(), ready.clone()).await?;
 
+    // A standby replica is ready too: readiness gating on leadership would stall rolling updates.
+    ready.store(true, Ordering::SeqCst);
     if flags.enable_leader_election {
         wait_for_leadership(&client, service, &flags).await?;
     }
@@ -82,7 +84,6 @@ where
         max_concurrent_syncs: flags.reconcile_default_max_concurrent_syncs,
     };
     info!(service, version, ?options, "starting controller");
-    ready.store(true, Ordering::SeqCst);
     controller::run(manager, client, settings, options, metrics).await;
     info!("controller stopped");
     Ok(())

@@ -17,6 +17,19 @@ async fn s3() -> aws_sdk_s3::Client {
     )
 }
 
+async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    s3.create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -29,16 +42,7 @@ fn unique(prefix: &str) -> String {
 async fn s3_bucket_create_tag_list_delete() {
     let s3 = s3().await;
     let bucket = unique("testenv-bucket");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_bucket(&s3, &bucket).await;
     let tagging = Tagging::builder()
         .tag_set(
             S3Tag::builder()
@@ -167,16 +171,7 @@ async fn control_endpoints_set_system_tags_and_log_requests() {
     let env = TestEnv::get();
     let s3 = s3().await;
     let bucket = unique("testenv-systags");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_bucket(&s3, &bucket).await;
     let system = BTreeMap::from([(
         "aws:cloudformation:stack-name".to_string(),
         "app".to_string(),

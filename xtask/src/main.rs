@@ -50,7 +50,9 @@ fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Testenv { action } => testenv_cmd::run(action),
         Task::Test { cargo_args } => test::run(&cargo_args),
-        Task::Codegen { check } => codegen_cmd::codegen(check),
+        // Charts carry copies of the CRDs, so they are regenerated (or checked) with them.
+        Task::Codegen { check } => codegen_cmd::codegen(check)
+            .and_then(|()| charts::run(charts::Args { check, root: None })),
         Task::Models { botocore } => codegen_cmd::models(&botocore),
         Task::Charts(args) => charts::run(args),
     }

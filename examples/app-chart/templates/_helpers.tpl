@@ -32,9 +32,9 @@ keySchema:
   {{- end }}
 attributeDefinitions:
   - attributeName: {{ $table.partitionKey.name | quote }}
-    attributeType: {{ $table.partitionKey.type }}
+    attributeType: {{ $table.partitionKey.type | quote }}
   {{- if $table.sortKey.name }}
   - attributeName: {{ $table.sortKey.name | quote }}
-    attributeType: {{ $table.sortKey.type }}
+    attributeType: {{ $table.sortKey.type | quote }}
   {{- end }}
 {{- end -}}
