@@ -114,8 +114,11 @@ pub fn start(dir: &Path, lifetime: Lifetime) -> Result<World> {
     })
 }
 
-/// A fresh run directory under the system temp dir.
+/// A fresh run directory under the system temp dir. Directories left by worlds whose owner has
+/// exited are removed first (a world owned by a test process cannot clean up after itself: statics
+/// are never dropped).
 pub fn fresh_dir() -> Result<PathBuf> {
+    sweep_stale_dirs();
     let dir = std::env::temp_dir().join(format!(
         "ack-rs-testenv-{}-{}",
         std::process::id(),
@@ -123,6 +126,30 @@ pub fn fresh_dir() -> Result<PathBuf> {
     ));
     fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+fn sweep_stale_dirs() {
+    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let detached = DetachedState::load().map(|s| s.endpoints.dir);
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("ack-rs-testenv-"))
+        else {
+            continue;
+        };
+        let owner = rest
+            .split('-')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let path = entry.path();
+        if owner.is_some_and(|pid| !process::is_alive(pid)) && detached.as_ref() != Some(&path) {
+            let _ = fs::remove_dir_all(path);
+        }
+    }
 }
 
 /// The record `testenv up` leaves behind so `status` and `down` can find a detached world.
