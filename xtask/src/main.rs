@@ -2,6 +2,7 @@
 
 mod charts;
 mod codegen_cmd;
+mod dev;
 mod test;
 mod testenv_cmd;
 
@@ -30,6 +31,9 @@ enum Task {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// A playground: test world, CRDs, every controller, the example app chart and an adopted
+    /// queue, until Ctrl-C.
+    Dev,
     /// Regenerate CRDs and Rust types from the AWS models and services/*/generator.toml.
     Codegen {
         /// Fail (with a diff) if the checked-in generated files are stale; write nothing.
@@ -50,6 +54,7 @@ fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Testenv { action } => testenv_cmd::run(action),
         Task::Test { cargo_args } => test::run(&cargo_args),
+        Task::Dev => dev::run(),
         // Charts carry copies of the CRDs, so they are regenerated (or checked) with them.
         Task::Codegen { check } => codegen_cmd::codegen(check)
             .and_then(|()| charts::run(charts::Args { check, root: None })),
