@@ -110,6 +110,13 @@ pub struct Resource {
     /// Where hand-written code in the service crate takes part in reconciling.
     #[serde(default)]
     pub hooks: Vec<HookPoint>,
+    /// The operation that finds the identifier from spec fields while the status does not hold
+    /// it yet (SQS's `GetQueueUrl`): its required inputs are create-input members, its output
+    /// holds the identifier's member.
+    pub lookup: Option<String>,
+    /// Emit a resource manager (`<kind>_manager.rs`) for this kind.
+    #[serde(default)]
+    pub manager: bool,
 }
 
 /// An operation, optionally with the output member that wraps the resource
@@ -168,6 +175,10 @@ pub struct Attributes {
     /// Attributes AWS reports.
     #[serde(default)]
     pub status: Vec<String>,
+    /// Spec attributes only the create call accepts (SQS's `FifoQueue`). The manager refuses a
+    /// change before any AWS call; unlike `immutable`, the CRD carries no rule for them.
+    #[serde(default)]
+    pub create_only: Vec<String>,
 }
 
 /// A spec field with its own write call (S3's `PutBucket*`, DynamoDB's `UpdateTimeToLive`).
@@ -303,6 +314,8 @@ pub enum HookPoint {
     Delta,
     LateInitialize,
     IsSynced,
+    /// After the `adoption-fields` annotation is written into the CR, to derive other fields.
+    AfterAdoptionFields,
 }
 
 impl HookPoint {
@@ -317,6 +330,7 @@ impl HookPoint {
             Self::Delta => "delta",
             Self::LateInitialize => "late_initialize",
             Self::IsSynced => "is_synced",
+            Self::AfterAdoptionFields => "after_adoption_fields",
         }
     }
 }

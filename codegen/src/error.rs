@@ -22,6 +22,9 @@ pub enum Error {
     /// The config names something the model does not have, or contradicts itself.
     #[error("{origin}: {message}")]
     Config { origin: String, message: String },
+    /// The config asks for a manager of a kind whose style the manager emitter cannot handle yet.
+    #[error("{kind}: cannot emit a resource manager: {message}")]
+    UnsupportedManager { kind: String, message: String },
     #[error("generated Rust for {file} does not parse: {source}")]
     RustSyntax { file: String, source: syn::Error },
     #[error("CRD YAML for {file}: {source}")]

@@ -6,6 +6,7 @@
 //! from in the model, identifiers, tags, error codes, hooks), so manager emission can be added
 //! without going back to the model.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 pub use crate::config::{HookPoint, PrintColumn, TagApi, TagFormat};
@@ -51,6 +52,12 @@ pub struct Resource {
     /// Resource-specific columns followed by ACK's `Synced` and `Age`.
     pub print_columns: Vec<PrintColumn>,
     pub hooks: Vec<HookPoint>,
+    /// The attribute map ACK flattens into string fields, when the kind has one.
+    pub attributes: Option<AttributeMap>,
+    /// Finds the identifier from spec fields while the status does not hold it yet.
+    pub lookup: Option<Operation>,
+    /// Whether a resource manager is emitted for this kind.
+    pub manager: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +78,26 @@ pub struct Operation {
     pub output: Option<String>,
     /// The output member that holds the resource (`Table` for `DescribeTable`).
     pub output_wrapper: Option<String>,
+    /// The input's members: model name → the SDK's builder method name.
+    pub input_members: BTreeMap<String, String>,
+    /// The output's members (before unwrapping): model name → the SDK's field name.
+    pub output_members: BTreeMap<String, String>,
+}
+
+/// A string-to-string map member (SQS's `Attributes`) whose keys are top-level string fields
+/// ([`Source::Attribute`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttributeMap {
+    /// The model member, named alike in the create and update inputs and the read-one output.
+    pub member: String,
+    /// The SDK type of the keys (`QueueAttributeName`) when the model enumerates them.
+    pub key_sdk_type: Option<String>,
+    /// The read-one input member that lists the attributes to return (`AttributeNames`).
+    pub names_member: Option<String>,
+    /// The key that asks for every attribute (SQS's `All`), when the model has one.
+    pub all_key: Option<String>,
+    /// Spec attribute keys only the create call accepts.
+    pub create_only: Vec<String>,
 }
 
 /// A spec field written by its own operation.
@@ -198,6 +225,11 @@ pub struct Tags {
     pub read: Operation,
     pub write: Operation,
     pub remove: Option<Operation>,
+    /// The model members holding the tags in `read`'s output and `write`'s input, and the keys
+    /// in `remove`'s input, where they are a map or a list.
+    pub read_member: Option<String>,
+    pub write_member: Option<String>,
+    pub remove_member: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -275,6 +307,26 @@ impl Resource {
         );
         let _ = writeln!(w, "  adoption fields: {}", self.adoption_fields.join(", "));
         let _ = writeln!(w, "  arn: {:?}", self.arn);
+        if let Some(lookup) = &self.lookup {
+            let _ = writeln!(w, "  lookup: {}", dump_op(lookup));
+        }
+        if let Some(a) = &self.attributes {
+            let _ = writeln!(
+                w,
+                "  attributes: {} keys {} names {}{} create-only [{}]",
+                a.member,
+                a.key_sdk_type.as_deref().unwrap_or("String"),
+                a.names_member.as_deref().unwrap_or("-"),
+                a.all_key
+                    .as_deref()
+                    .map(|k| format!(" ({k})"))
+                    .unwrap_or_default(),
+                a.create_only.join(", ")
+            );
+        }
+        if self.manager {
+            let _ = writeln!(w, "  manager");
+        }
         if let Some(t) = &self.tags {
             let _ = writeln!(
                 w,

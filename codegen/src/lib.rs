@@ -1,4 +1,4 @@
-//! AWS API models → IR → generated CRD YAML and Rust custom resource types.
+//! AWS API models → IR → generated CRD YAML, Rust custom resource types and resource managers.
 //!
 //! The pipeline, one module per step:
 //!
@@ -9,7 +9,8 @@
 //! | [`lower`]  | model + config → [`ir`], checking every name the config uses           |
 //! | [`naming`] | ACK's field names, Rust and SDK names                                  |
 //! | [`docs`]   | model HTML → short plain text                                          |
-//! | [`emit`]   | IR → CRD YAML ([`emit::crd`]) and Rust types ([`emit::rust`])          |
+//! | [`emit`]   | IR → CRD YAML ([`emit::crd`]), Rust types ([`emit::rust`]), managers   |
+//! |            | ([`emit::manager`])                                                    |
 //! | [`output`] | writing files, and the staleness check with its diff                   |
 //! | [`schema`] | comparing two CRD schemas field by field (used by tests)               |
 //!

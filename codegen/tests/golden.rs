@@ -123,6 +123,7 @@ fn ir() {
           identifier: spec.name
           adoption fields: name
           arn: Member("WidgetArn")
+          attributes: Attributes keys WidgetAttributeName names - create-only []
           tags: spec.tags Map AddRemove read ListWidgetTags write TagWidget remove UntagWidget
           errors: terminal [InvalidWidget] recoverable [] not_found [NotFound, WidgetNotFound]
           hooks: [after_read_one, is_synced]
@@ -456,6 +457,7 @@ fn rust_module_and_common_types() {
 
         pub mod common;
         pub mod widget;
+
         pub use widget::{Widget, WidgetSpec, WidgetStatus};
     "#]]
     .assert_eq(&module);
@@ -508,6 +510,16 @@ fn config_mistakes_are_errors() {
             "field = \"config\"",
             "tag field config is struct",
         ),
+        (
+            "identifier = \"name\"",
+            "identifier = \"name\"\nlookup = \"DescribeWidget\"",
+            "lookup DescribeWidget: its output has no member WidgetName",
+        ),
+        (
+            "spec = [\"DelaySeconds\"]",
+            "spec = [\"DelaySeconds\"], create_only = [\"WidgetArn\"]",
+            "create-only attribute WidgetArn is not a spec attribute",
+        ),
     ];
     for (from, to, expected) in cases {
         assert!(CONFIG.contains(from), "fixture has {from}");
@@ -518,4 +530,33 @@ fn config_mistakes_are_errors() {
         assert!(error.contains(expected), "{to}: {error}");
         assert!(error.starts_with("widgets.toml"), "{error}");
     }
+}
+
+/// A manager is emitted only for styles the emitter supports; asking for one for anything else
+/// fails generation with what is missing, never with a manager that ignores part of the spec.
+#[test]
+fn managers_of_unsupported_styles_are_refused() {
+    let config = CONFIG.replace(
+        "identifier = \"name\"",
+        "identifier = \"name\"\nmanager = true",
+    );
+    let service = ack_codegen::lower_service("widgets.toml", MODEL, &config).unwrap();
+    assert!(service.resources[0].manager);
+    let error = ack_codegen::emit::service_files(&service, "services/widgets")
+        .expect_err("setters are not supported")
+        .to_string();
+    assert_eq!(
+        error,
+        "Widget: cannot emit a resource manager: setters (policy and others with their own \
+         put/get calls) are not supported yet"
+    );
+    let without_setters = config.replace("setters = [", "# setters = [");
+    let service = ack_codegen::lower_service("widgets.toml", MODEL, &without_setters).unwrap();
+    let error = ack_codegen::emit::service_files(&service, "services/widgets")
+        .expect_err("output wrappers are not supported")
+        .to_string();
+    assert!(
+        error.contains("read-one output wrappers (Widget)"),
+        "{error}"
+    );
 }

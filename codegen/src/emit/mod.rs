@@ -1,6 +1,7 @@
-//! IR → files: CRD YAML and Rust types.
+//! IR → files: CRD YAML, Rust types and resource managers.
 
 pub mod crd;
+pub mod manager;
 pub mod rust;
 
 use crate::Error;
@@ -27,6 +28,12 @@ pub fn service_files(service: &Service, crate_dir: &str) -> Result<Vec<Generated
             format!("{generated}/{}.rs", rust::module_name(resource)),
             rust::emit_resource(service, resource)?,
         ));
+        if resource.manager {
+            files.push(GeneratedFile::new(
+                format!("{generated}/{}.rs", manager::module_name(resource)),
+                manager::emit(service, resource)?,
+            ));
+        }
         files.push(GeneratedFile::new(
             format!("crds/{}", crd::file_name(service, resource)),
             crd::emit(service, resource)?,

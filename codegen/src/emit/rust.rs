@@ -21,31 +21,36 @@ pub fn module_name(resource: &Resource) -> String {
 
 /// `generated/mod.rs`.
 pub fn emit_mod(service: &Service) -> Result<String, Error> {
-    let modules: Vec<Ident> = service
-        .resources
-        .iter()
-        .map(|r| format_ident!("{}", module_name(r)))
-        .collect();
-    let kinds: Vec<TokenStream> = service
-        .resources
-        .iter()
-        .map(|r| {
-            let module = format_ident!("{}", module_name(r));
-            let kind = format_ident!("{}", r.kind);
-            let spec = format_ident!("{}Spec", r.kind);
-            let status = format_ident!("{}Status", r.kind);
-            quote!(pub use #module::{#kind, #spec, #status};)
-        })
-        .collect();
+    let mut modules: Vec<Ident> = Vec::new();
+    let mut exports: Vec<TokenStream> = Vec::new();
+    for r in &service.resources {
+        let module = format_ident!("{}", module_name(r));
+        let kind = format_ident!("{}", r.kind);
+        let spec = format_ident!("{}Spec", r.kind);
+        let status = format_ident!("{}Status", r.kind);
+        exports.push(quote!(pub use #module::{#kind, #spec, #status};));
+        modules.push(module);
+        if r.manager {
+            let module = format_ident!("{}", super::manager::module_name(r));
+            let manager = format_ident!("{}", super::manager::type_name(r));
+            exports.push(quote!(pub use #module::#manager;));
+            modules.push(module);
+        }
+    }
+    let what = if service.resources.iter().any(|r| r.manager) {
+        "Custom resource types and resource managers"
+    } else {
+        "Custom resource types"
+    };
     let doc = format!(
-        " Custom resource types of the {} controller ({}/{}).",
+        " {what} of the {} controller ({}/{}).",
         service.service_id, service.group, service.version
     );
     let tokens = quote! {
         #![doc = #doc]
         pub mod common;
         #(pub mod #modules;)*
-        #(#kinds)*
+        #(#exports)*
     };
     render("mod.rs", tokens)
 }
@@ -219,12 +224,17 @@ fn struct_tokens(service: &Service, resource: Option<&Resource>, s: &Struct) -> 
     }
 }
 
-fn field_tokens(service: &Service, resource: Option<&Resource>, field: &Field) -> TokenStream {
-    let ident = if naming::is_rust_keyword(&field.rust_name) {
+/// A field's Rust identifier, raw when it is a keyword.
+pub(crate) fn field_ident(field: &Field) -> Ident {
+    if naming::is_rust_keyword(&field.rust_name) {
         Ident::new_raw(&field.rust_name, Span::call_site())
     } else {
         format_ident!("{}", field.rust_name)
-    };
+    }
+}
+
+fn field_tokens(service: &Service, resource: Option<&Resource>, field: &Field) -> TokenStream {
+    let ident = field_ident(field);
     let ty = type_tokens(service, resource, &field.ty);
     let docs = doc_attrs(&field.doc);
     let rename = (naming::serde_camel_case(&field.rust_name) != field.name).then(|| {
@@ -295,7 +305,7 @@ fn doc_attrs(doc: &str) -> Vec<TokenStream> {
         .collect()
 }
 
-fn render(file: &str, tokens: TokenStream) -> Result<String, Error> {
+pub(crate) fn render(file: &str, tokens: TokenStream) -> Result<String, Error> {
     let parsed: syn::File = syn::parse2(tokens).map_err(|source| Error::RustSyntax {
         file: file.to_string(),
         source,
@@ -304,15 +314,14 @@ fn render(file: &str, tokens: TokenStream) -> Result<String, Error> {
     Ok(format!("// {GENERATED_HEADER}\n{code}"))
 }
 
-/// A blank line after the module docs and between top-level items, which prettyplease packs.
+/// Blank lines prettyplease leaves out: after the module docs, between top-level items (a run of
+/// one-line `mod` or `use` items stays together, `use`s grouped std / other crates / this crate),
+/// and between the members of an impl.
 fn separate_items(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + code.len() / 20);
     let mut previous = "";
     for line in code.lines() {
-        let item_start = !line.starts_with([' ', '}', ')']) && !line.is_empty();
-        let after_item =
-            previous == "}" || (previous.starts_with("//!") && !line.starts_with("//!"));
-        if item_start && after_item {
+        if needs_blank_line(previous, line) {
             out.push('\n');
         }
         out.push_str(line);
@@ -320,4 +329,52 @@ fn separate_items(code: &str) -> String {
         previous = line;
     }
     out
+}
+
+fn needs_blank_line(previous: &str, line: &str) -> bool {
+    if previous.starts_with("//!") {
+        return !line.starts_with("//!");
+    }
+    if let Some(member) = line.strip_prefix("    ") {
+        let member_start = ["fn ", "async fn ", "pub ", "///", "#[", "type ", "const "]
+            .iter()
+            .any(|p| member.starts_with(p));
+        let previous_member_end = previous == "    }"
+            || (previous.starts_with("    ")
+                && !previous.starts_with("     ")
+                && previous.ends_with(';'));
+        return member_start && previous_member_end;
+    }
+    let item_start = !line.starts_with([' ', '}', ')', ']']) && !line.is_empty();
+    if !item_start {
+        return false;
+    }
+    if previous == "}" {
+        return true;
+    }
+    let one_line_item = !previous.starts_with(' ') && previous.ends_with(';');
+    let same_run = run_kind(previous).is_some() && run_kind(previous) == run_kind(line);
+    one_line_item && !same_run
+}
+
+/// Which run of one-line items a line belongs to: `use std::…`, `pub mod`, … (`None`: no run).
+fn run_kind(line: &str) -> Option<(&str, &str)> {
+    let (keyword, rest) = match line.strip_prefix("pub ") {
+        Some(rest) => (&line[..4 + rest.find(' ')?], rest),
+        None => (&line[..line.find(' ')?], line),
+    };
+    let path = rest.split_once(' ')?.1;
+    match keyword {
+        "use" | "pub use" => {
+            let root = path.split("::").next().unwrap_or_default();
+            let group = match root {
+                "std" | "core" | "alloc" => "std",
+                "crate" | "super" | "self" => "local",
+                _ => "crates",
+            };
+            Some((keyword, group))
+        }
+        "mod" | "pub mod" => Some((keyword, "")),
+        _ => None,
+    }
 }

@@ -4,7 +4,7 @@
 mod common;
 mod types;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Error;
 use crate::config::{self, ServiceConfig};
@@ -96,13 +96,29 @@ impl<'a> Context<'a> {
             };
             self.member(output, wrapper)?;
         }
+        let input = op.input.as_ref().map(|i| i.shape.clone());
         Ok(ir::Operation {
             name: name.to_string(),
             sdk_method: naming::sdk_member(name),
-            input: op.input.as_ref().map(|i| i.shape.clone()),
+            input_members: self.sdk_members(input.as_deref())?,
+            output_members: self.sdk_members(output.as_deref())?,
+            input,
             output,
             output_wrapper: output_wrapper.map(str::to_string),
         })
+    }
+
+    /// A structure's members by model name, with the SDK's names for them.
+    fn sdk_members(&self, shape: Option<&str>) -> Result<BTreeMap<String, String>, Error> {
+        let Some(shape) = shape else {
+            return Ok(BTreeMap::new());
+        };
+        Ok(self
+            .structure(shape)?
+            .members
+            .keys()
+            .map(|m| (m.clone(), self.sdk_member_name(shape, m)))
+            .collect())
     }
 
     fn operation_ref(&self, op: &config::OperationRef) -> Result<ir::Operation, Error> {
@@ -247,6 +263,16 @@ fn lower_resource(
         .map(|t| tags(cx, &types, &spec, t))
         .transpose()?;
     let errors = errors(cx, &res.errors)?;
+    let attributes = res
+        .attributes
+        .as_ref()
+        .map(|a| attribute_map(cx, a, &operations))
+        .transpose()?;
+    let lookup = res
+        .lookup
+        .as_deref()
+        .map(|op| lookup(cx, op, &spec, &status, &identifier))
+        .transpose()?;
     let print_columns = print_columns(cx, kind, &spec, &status, &res.print_columns)?;
     let mut hooks = res.hooks.clone();
     hooks.sort();
@@ -274,7 +300,94 @@ fn lower_resource(
         errors,
         print_columns,
         hooks,
+        attributes,
+        lookup,
+        manager: res.manager,
     })
+}
+
+/// The attribute map's SDK key type and the read call's attribute-name list, if it has one.
+fn attribute_map(
+    cx: &Context<'_>,
+    attributes: &config::Attributes,
+    ops: &ir::Operations,
+) -> Result<ir::AttributeMap, Error> {
+    for key in &attributes.create_only {
+        if !attributes.spec.contains(key) {
+            return Err(cx.error(format!(
+                "create-only attribute {key} is not a spec attribute"
+            )));
+        }
+    }
+    let create_input = ops.create.input.as_deref().unwrap_or_default();
+    let map = cx.shape(&cx.member(create_input, &attributes.member)?.shape)?;
+    let key_shape = map
+        .key
+        .as_ref()
+        .map(|k| k.shape.as_str())
+        .unwrap_or_default();
+    let keys = &cx.shape(key_shape)?.values;
+    let key_sdk_type = (!keys.is_empty()).then(|| cx.sdk_type_name(key_shape));
+    let mut names_member = None;
+    if let Some(read_input) = &ops.read_one.input {
+        for (name, member) in &cx.structure(read_input)?.members {
+            let shape = cx.shape(&member.shape)?;
+            if shape.kind == ShapeKind::List
+                && shape.member.as_ref().is_some_and(|m| m.shape == key_shape)
+            {
+                names_member = Some(name.clone());
+            }
+        }
+    }
+    Ok(ir::AttributeMap {
+        member: attributes.member.clone(),
+        key_sdk_type,
+        names_member,
+        all_key: keys.iter().find(|k| *k == "All").cloned(),
+        create_only: attributes.create_only.clone(),
+    })
+}
+
+/// The lookup call must be answerable from spec fields and must return the identifier.
+fn lookup(
+    cx: &Context<'_>,
+    name: &str,
+    spec: &[Field],
+    status: &[Field],
+    identifier: &FieldRef,
+) -> Result<ir::Operation, Error> {
+    let op = cx.operation(name, None)?;
+    let id_field = spec
+        .iter()
+        .chain(status)
+        .find(|f| f.name == identifier.name)
+        .expect("field_ref checked the identifier");
+    let Source::Member {
+        member: id_member, ..
+    } = &id_field.source
+    else {
+        return Err(cx.error(format!(
+            "lookup {name}: identifier {} does not come from an operation member",
+            identifier.name
+        )));
+    };
+    if !op.output_members.contains_key(id_member) {
+        return Err(cx.error(format!(
+            "lookup {name}: its output has no member {id_member}"
+        )));
+    }
+    let input = cx.structure(op.input.as_deref().unwrap_or_default())?;
+    for required in &input.required {
+        let from_spec = spec
+            .iter()
+            .any(|f| matches!(&f.source, Source::Member { member, .. } if member == required));
+        if !from_spec {
+            return Err(cx.error(format!(
+                "lookup {name}: no spec field supplies its required member {required}"
+            )));
+        }
+    }
+    Ok(op)
 }
 
 /// The create input's members, less ignored ones and the attribute map, plus one string field
@@ -779,20 +892,45 @@ fn tags(
             t.format
         )));
     }
+    let read = cx.operation(&t.read, None)?;
+    let write = cx.operation(&t.write, None)?;
+    let remove = t
+        .remove
+        .as_deref()
+        .map(|r| cx.operation(r, None))
+        .transpose()?;
     Ok(ir::Tags {
         path,
         format: t.format,
         key,
         value,
         api: t.api,
-        read: cx.operation(&t.read, None)?,
-        write: cx.operation(&t.write, None)?,
-        remove: t
-            .remove
-            .as_deref()
-            .map(|r| cx.operation(r, None))
-            .transpose()?,
+        read_member: collection_member(cx, read.output.as_deref())?,
+        write_member: collection_member(cx, write.input.as_deref())?,
+        remove_member: match &remove {
+            Some(op) => collection_member(cx, op.input.as_deref())?,
+            None => None,
+        },
+        read,
+        write,
+        remove,
     })
+}
+
+/// The first member of a structure that is a map or a list: where tag calls carry tags or keys.
+fn collection_member(cx: &Context<'_>, shape: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(shape) = shape else {
+        return Ok(None);
+    };
+    for (name, member) in &cx.structure(shape)?.members {
+        if matches!(
+            cx.shape(&member.shape)?.kind,
+            ShapeKind::Map | ShapeKind::List
+        ) {
+            return Ok(Some(name.clone()));
+        }
+    }
+    Ok(None)
 }
 
 /// Configured codes plus the SDK's aliases; not-found codes must be model exceptions.

@@ -3,4 +3,5 @@
 
 pub mod common;
 pub mod table;
+
 pub use table::{Table, TableSpec, TableStatus};

@@ -3,4 +3,5 @@
 
 pub mod common;
 pub mod bucket;
+
 pub use bucket::{Bucket, BucketSpec, BucketStatus};

@@ -92,13 +92,16 @@ pub struct AwsResourceReferenceWrapper {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct DateTime(pub String);
+
 impl schemars::JsonSchema for DateTime {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "DateTime".into()
     }
+
     fn inline_schema() -> bool {
         true
     }
+
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type" : "string", "format" : "date-time" })
     }
@@ -108,13 +111,16 @@ impl schemars::JsonSchema for DateTime {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Blob(pub String);
+
 impl schemars::JsonSchema for Blob {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Blob".into()
     }
+
     fn inline_schema() -> bool {
         true
     }
+
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type" : "string", "format" : "byte" })
     }
@@ -125,13 +131,16 @@ impl schemars::JsonSchema for Blob {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct FreeFormObject(pub serde_json::Map<String, serde_json::Value>);
+
 impl schemars::JsonSchema for FreeFormObject {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "FreeFormObject".into()
     }
+
     fn inline_schema() -> bool {
         true
     }
+
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!(
             { "type" : "object", "x-kubernetes-preserve-unknown-fields" : true }

@@ -1,0 +1,714 @@
+//! IR → a resource manager for `services/<svc>/src/generated/<kind>_manager.rs`: `<Kind>Manager`,
+//! which implements the runtime's `ResourceManager` with the service's SDK client. The generated
+//! code only translates between the CR and AWS calls; adoption, tags, conditions and requeueing
+//! stay in the runtime, and service quirks in hand-written hooks.
+//!
+//! Supported today: the **attribute-map style** (SQS) — a create call taking identifying spec
+//! fields, the attribute map and the tags; a read call returning the attribute map; an update
+//! call taking changed attributes; a delete call; add/remove tag calls on a `map` tag field; an
+//! ARN that is an attribute. Every call after create names the resource by the identifier, taken
+//! from the status and, while it is not there yet, found with the `lookup` call. Anything else
+//! (setters, output wrappers, list-shaped tags, ARN templates, …) is refused with an error that
+//! names it, so a manager never silently ignores part of a spec.
+//!
+//! Hooks the config lists are called as `crate::hooks::<kind module>::<hook>`:
+//!
+//! | hook                    | signature                                                        |
+//! |-------------------------|------------------------------------------------------------------|
+//! | `after_read_one`        | `fn(desired: &K, latest: &mut K)`                                |
+//! | `delta`                 | `fn(desired: &K, latest: &K, delta: &mut Delta)`                 |
+//! | `late_initialize`       | `fn(desired: &mut K, latest: &K) -> bool` (after the generated)  |
+//! | `is_synced`             | `fn(latest: &K) -> bool`                                         |
+//! | `after_adoption_fields` | `fn(resource: &mut K) -> Result<(), ReconcileError>`             |
+
+mod plan;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::rust::{self, field_ident};
+use crate::Error;
+use crate::ir::{HookPoint, Operation, Resource, Service, Source, Type};
+use plan::Plan;
+
+/// The module (and file stem) of a kind's manager: `Queue` → `queue_manager`.
+pub fn module_name(resource: &Resource) -> String {
+    format!("{}_manager", rust::module_name(resource))
+}
+
+/// The manager's type name: `Queue` → `QueueManager`.
+pub fn type_name(resource: &Resource) -> String {
+    format!("{}Manager", resource.kind)
+}
+
+/// `generated/<kind>_manager.rs`.
+pub fn emit(service: &Service, resource: &Resource) -> Result<String, Error> {
+    let plan = Plan::new(service, resource)?;
+    let tokens = plan.tokens();
+    rust::render(&format!("{}.rs", module_name(resource)), tokens)
+}
+
+/// Token building, one method per generated item.
+impl Plan<'_> {
+    fn sdk(&self) -> TokenStream {
+        let sdk = format_ident!("{}", self.service.sdk_crate);
+        quote!(#sdk)
+    }
+
+    fn kind(&self) -> Ident {
+        format_ident!("{}", self.resource.kind)
+    }
+
+    fn has_hook(&self, hook: HookPoint) -> bool {
+        self.resource.hooks.contains(&hook)
+    }
+
+    /// `crate::hooks::<kind module>::<hook>`.
+    fn hook(&self, hook: HookPoint) -> TokenStream {
+        let module = format_ident!("{}", rust::module_name(self.resource));
+        let name = format_ident!("{}", hook.as_str());
+        quote!(crate::hooks::#module::#name)
+    }
+
+    /// `client.<method>()` for an operation.
+    fn call(&self, op: &Operation) -> TokenStream {
+        let method = format_ident!("{}", op.sdk_method);
+        quote!(self.client.#method())
+    }
+
+    /// The builder method that gives `op` the identifier.
+    fn identifier_setter(&self, op: &Operation) -> Ident {
+        format_ident!("{}", op.input_members[self.identifier_member])
+    }
+
+    fn attribute_key_type(&self) -> TokenStream {
+        match &self.attributes.key_sdk_type {
+            Some(ty) => {
+                let sdk = self.sdk();
+                let ty = format_ident!("{ty}");
+                quote!(#sdk::types::#ty)
+            }
+            None => quote!(String),
+        }
+    }
+
+    /// The identifier of `resource` as an `Option<&str>`.
+    fn identifier_of(&self, resource: TokenStream) -> TokenStream {
+        let field = field_ident(self.identifier);
+        if self.identifier_in_status {
+            quote!(#resource.status.as_ref().and_then(|s| s.#field.as_deref()))
+        } else if self.identifier.required {
+            quote!(Some(#resource.spec.#field.as_str()))
+        } else {
+            quote!(#resource.spec.#field.as_deref())
+        }
+    }
+
+    fn tokens(&self) -> TokenStream {
+        let sdk = self.sdk();
+        let kind = self.kind();
+        let spec = format_ident!("{}Spec", self.resource.kind);
+        let module = format_ident!("{}", rust::module_name(self.resource));
+        let manager = format_ident!("{}", type_name(self.resource));
+        let errors = &self.resource.errors;
+        let (terminal, recoverable, not_found) =
+            (&errors.terminal, &errors.recoverable, &errors.not_found);
+        let module_doc = format!(
+            " The {} resource manager: translates between the custom resource and {} calls.",
+            self.resource.kind, self.service.service_id
+        );
+        let manager_doc = format!(
+            " Implements the runtime's `ResourceManager` for {} with the {} SDK client.",
+            self.resource.kind, self.service.service_id
+        );
+        let identifier_path = self.identifier_path();
+        let missing_identifier = format!("the resource has no {identifier_path} yet");
+        let identifier_of = self.identifier_of(quote!(resource));
+        let find_identifier = self.find_identifier();
+        let trait_impl = self.trait_impl();
+        let key_type = self.attribute_key_type();
+        // Without an "all" key, the read asks for each attribute the resource maps.
+        let attribute_keys = (self.attributes.names_member.is_some()
+            && self.attributes.all_key.is_none())
+        .then(|| {
+            let keys = self
+                .spec_attributes
+                .iter()
+                .chain(&self.status_attributes)
+                .map(|a| a.key);
+            quote! {
+                #[doc = " The attributes read back from AWS."]
+                const ATTRIBUTE_KEYS: &[&str] = &[#(#keys),*];
+            }
+        });
+        let create_attributes = self.create_attributes();
+        quote! {
+            #![doc = #module_doc]
+
+            use std::collections::HashMap;
+
+            use ack_runtime::annotations::AdoptionFields;
+            use ack_runtime::manager::{Delta, ResourceManager};
+            use ack_runtime::tags::{TagApiStyle, TagPlan, Tags};
+            use ack_runtime::ReconcileError;
+            use #sdk::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+            use super::#module::{#kind, #spec};
+
+            #[doc = " AWS error codes that need the user to change something."]
+            const TERMINAL_CODES: &[&str] = &[#(#terminal),*];
+            #[doc = " AWS error codes that are transient although sent as client errors."]
+            const RECOVERABLE_CODES: &[&str] = &[#(#recoverable),*];
+            #[doc = " AWS error codes meaning the resource does not exist."]
+            const NOT_FOUND_CODES: &[&str] = &[#(#not_found),*];
+            #attribute_keys
+
+            #[doc = #manager_doc]
+            pub struct #manager {
+                client: #sdk::Client,
+            }
+
+            impl #manager {
+                pub fn new(client: #sdk::Client) -> Self {
+                    Self { client }
+                }
+
+                #[doc = " The identifier of a resource that exists."]
+                fn identifier(resource: &#kind) -> Result<&str, ReconcileError> {
+                    #identifier_of.ok_or_else(|| {
+                        ReconcileError::recoverable("MissingIdentifier", #missing_identifier)
+                    })
+                }
+
+                #find_identifier
+            }
+
+            #trait_impl
+
+            #create_attributes
+
+            #[doc = " The value AWS reports for one attribute."]
+            fn attribute(attributes: &HashMap<#key_type, String>, key: &str) -> Option<String> {
+                attributes.get(&#key_type::from(key)).cloned()
+            }
+
+            #[doc = " Classifies an SDK error with this resource's error codes."]
+            fn aws_error<E>(error: SdkError<E>) -> ReconcileError
+            where
+                E: ProvideErrorMetadata + std::error::Error + 'static,
+            {
+                let status = error.raw_response().map(|r| r.status().as_u16());
+                let code = error.code().map(str::to_string);
+                let message = error
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+                match code.as_deref() {
+                    Some(c) if RECOVERABLE_CODES.contains(&c) => ReconcileError::recoverable(c, message),
+                    c => ReconcileError::from_aws(c, message, status, TERMINAL_CODES, NOT_FOUND_CODES),
+                }
+            }
+        }
+    }
+
+    fn identifier_path(&self) -> String {
+        let part = if self.identifier_in_status {
+            "status"
+        } else {
+            "spec"
+        };
+        format!("{part}.{}", self.identifier.name)
+    }
+
+    /// `find_identifier`: from the resource, else with the lookup call.
+    fn find_identifier(&self) -> TokenStream {
+        let kind = self.kind();
+        let identifier_of = self.identifier_of(quote!(resource));
+        let Some(lookup) = &self.resource.lookup else {
+            return quote! {
+                #[doc = " The identifier, when the resource names one."]
+                async fn find_identifier(&self, resource: &#kind) -> Result<Option<String>, ReconcileError> {
+                    Ok(#identifier_of.map(str::to_string))
+                }
+            };
+        };
+        let call = self.call(lookup);
+        let inputs = lookup.input_members.iter().filter_map(|(member, setter)| {
+            let field = self
+                .create_inputs
+                .iter()
+                .find(|f| matches!(&f.source, Source::Member { member: m, .. } if m == member))?;
+            let ident = field_ident(field);
+            Some(if field.required {
+                let setter = format_ident!("{setter}");
+                quote!(.#setter(&resource.spec.#ident))
+            } else {
+                let setter = format_ident!("set_{setter}");
+                quote!(.#setter(resource.spec.#ident.clone()))
+            })
+        });
+        let output = format_ident!("{}", lookup.output_members[self.identifier_member]);
+        let doc = format!(
+            " The identifier from the resource, else found with {}; `None` when AWS has no such \
+             resource.",
+            lookup.name
+        );
+        quote! {
+            #[doc = #doc]
+            async fn find_identifier(&self, resource: &#kind) -> Result<Option<String>, ReconcileError> {
+                if let Some(id) = #identifier_of {
+                    return Ok(Some(id.to_string()));
+                }
+                match #call #(#inputs)* .send().await.map_err(aws_error) {
+                    Ok(output) => Ok(output.#output),
+                    Err(ReconcileError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// `create_attributes`: the attribute map of a spec, for the create call.
+    fn create_attributes(&self) -> TokenStream {
+        let spec = format_ident!("{}Spec", self.resource.kind);
+        let key_type = self.attribute_key_type();
+        let pairs = self.spec_attributes.iter().map(|a| {
+            let key = a.key;
+            let field = field_ident(a.field);
+            quote!((#key, &spec.#field))
+        });
+        quote! {
+            #[doc = " The attributes a spec sets."]
+            fn create_attributes(spec: &#spec) -> HashMap<#key_type, String> {
+                [#(#pairs),*]
+                    .into_iter()
+                    .filter_map(|(key, value)| Some((#key_type::from(key), value.clone()?)))
+                    .collect()
+            }
+        }
+    }
+
+    fn trait_impl(&self) -> TokenStream {
+        let kind = self.kind();
+        let manager = format_ident!("{}", type_name(self.resource));
+        let alias = &self.service.alias;
+        let adoption_keys = &self.resource.adoption_fields;
+        let immutable = &self.immutable;
+        let methods = [
+            self.apply_adoption_fields(),
+            self.read_one(),
+            self.create(),
+            self.update(),
+            self.delete(),
+            self.delta(),
+            self.late_initialize(),
+            self.is_synced(),
+            self.arn(),
+            self.tags_methods(),
+        ];
+        quote! {
+            impl ResourceManager for #manager {
+                type Resource = #kind;
+
+                fn service(&self) -> &'static str {
+                    #alias
+                }
+
+                fn adoption_keys(&self) -> &'static [&'static str] {
+                    &[#(#adoption_keys),*]
+                }
+
+                fn immutable_fields(&self) -> &'static [&'static str] {
+                    &[#(#immutable),*]
+                }
+
+                #(#methods)*
+            }
+        }
+    }
+
+    fn apply_adoption_fields(&self) -> TokenStream {
+        let kind = self.kind();
+        let writes = self.resource.adoption_fields.iter().map(|key| {
+            let in_status = self.resource.status.iter().find(|f| f.name == *key);
+            let field = in_status
+                .or_else(|| self.resource.spec.iter().find(|f| f.name == *key))
+                .expect("checked in Plan::new");
+            let ident = field_ident(field);
+            let write = match (in_status.is_some(), field.required) {
+                (true, _) => quote! {
+                    resource.status.get_or_insert_with(Default::default).#ident = Some(value.to_string());
+                },
+                (false, true) => quote!(resource.spec.#ident = value.to_string();),
+                (false, false) => quote!(resource.spec.#ident = Some(value.to_string());),
+            };
+            quote! {
+                if let Some(value) = fields.get(#key) {
+                    #write
+                }
+            }
+        });
+        let hook = self.has_hook(HookPoint::AfterAdoptionFields).then(|| {
+            let hook = self.hook(HookPoint::AfterAdoptionFields);
+            quote!(#hook(resource)?;)
+        });
+        quote! {
+            fn apply_adoption_fields(&self, resource: &mut #kind, fields: &AdoptionFields) -> Result<(), ReconcileError> {
+                #(#writes)*
+                #hook
+                Ok(())
+            }
+        }
+    }
+
+    fn read_one(&self) -> TokenStream {
+        let kind = self.kind();
+        let read = &self.resource.operations.read_one;
+        let call = self.call(read);
+        let id_setter = self.identifier_setter(read);
+        let output_member = format_ident!("{}", read.output_members[&self.attributes.member]);
+        let names = self.attributes.names_member.as_ref().map(|member| {
+            let setter = format_ident!("set_{}", read.input_members[member]);
+            let key_type = self.attribute_key_type();
+            match &self.attributes.all_key {
+                Some(all) => quote!(.#setter(Some(vec![#key_type::from(#all)]))),
+                None => quote!(.#setter(Some(ATTRIBUTE_KEYS.iter().map(|key| #key_type::from(*key)).collect()))),
+            }
+        });
+        let spec_fills = self.spec_attributes.iter().map(|a| {
+            let field = field_ident(a.field);
+            let key = a.key;
+            quote!(latest.spec.#field = attribute(&attributes, #key);)
+        });
+        let status_fills = self.status_attributes.iter().map(|a| {
+            let field = field_ident(a.field);
+            let key = a.key;
+            quote!(status.#field = attribute(&attributes, #key);)
+        });
+        let identifier_fill = self.identifier_in_status.then(|| {
+            let field = field_ident(self.identifier);
+            quote!(status.#field = Some(id);)
+        });
+        let hook = self.has_hook(HookPoint::AfterReadOne).then(|| {
+            let hook = self.hook(HookPoint::AfterReadOne);
+            quote!(#hook(desired, &mut latest);)
+        });
+        quote! {
+            async fn read_one(&self, desired: &#kind) -> Result<Option<#kind>, ReconcileError> {
+                let Some(id) = self.find_identifier(desired).await? else {
+                    return Ok(None);
+                };
+                let output = match #call.#id_setter(&id) #names .send().await.map_err(aws_error) {
+                    Ok(output) => output,
+                    Err(ReconcileError::NotFound) => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                let attributes = output.#output_member.unwrap_or_default();
+                let mut latest = desired.clone();
+                #(#spec_fills)*
+                let status = latest.status.get_or_insert_with(Default::default);
+                #(#status_fills)*
+                #identifier_fill
+                #hook
+                Ok(Some(latest))
+            }
+        }
+    }
+
+    fn create(&self) -> TokenStream {
+        let kind = self.kind();
+        let create = &self.resource.operations.create;
+        let call = self.call(create);
+        let attributes_setter =
+            format_ident!("set_{}", create.input_members[&self.attributes.member]);
+        let inputs = self.create_inputs.iter().map(|field| {
+            let Source::Member { sdk_name, .. } = &field.source else {
+                unreachable!("create inputs are members")
+            };
+            let ident = field_ident(field);
+            match (&field.ty, field.required) {
+                (Type::Map(_), _) => {
+                    let setter = format_ident!("set_{sdk_name}");
+                    quote!(.#setter(desired.spec.#ident.clone().map(|m| m.into_iter().collect())))
+                }
+                (_, true) => {
+                    let setter = format_ident!("{sdk_name}");
+                    quote!(.#setter(&desired.spec.#ident))
+                }
+                (_, false) => {
+                    let setter = format_ident!("set_{sdk_name}");
+                    quote!(.#setter(desired.spec.#ident.clone()))
+                }
+            }
+        });
+        let outputs = self.create_outputs.iter().map(|field| {
+            let Source::Member { sdk_name, .. } = &field.source else {
+                unreachable!("create outputs are members")
+            };
+            let ident = field_ident(field);
+            let sdk_name = format_ident!("{sdk_name}");
+            quote!(status.#ident = output.#sdk_name;)
+        });
+        quote! {
+            async fn create(&self, desired: &#kind) -> Result<#kind, ReconcileError> {
+                let attributes = create_attributes(&desired.spec);
+                let output = #call
+                    #(#inputs)*
+                    .#attributes_setter(Some(attributes).filter(|a| !a.is_empty()))
+                    .send()
+                    .await
+                    .map_err(aws_error)?;
+                let mut created = desired.clone();
+                let status = created.status.get_or_insert_with(Default::default);
+                #(#outputs)*
+                // The create output lacks most attributes (the ARN among them).
+                Ok(self.read_one(&created).await?.unwrap_or(created))
+            }
+        }
+    }
+
+    fn update(&self) -> TokenStream {
+        let kind = self.kind();
+        let call = self.call(self.update);
+        let id_setter = self.identifier_setter(self.update);
+        let attributes_setter =
+            format_ident!("set_{}", self.update.input_members[&self.attributes.member]);
+        let key_type = self.attribute_key_type();
+        let updatable = self
+            .spec_attributes
+            .iter()
+            .filter(|a| !self.attributes.create_only.iter().any(|k| k == a.key))
+            .map(|a| {
+                let key = a.key;
+                let path = format!("spec.{}", a.field.name);
+                let field = field_ident(a.field);
+                quote!((#key, #path, &desired.spec.#field, &mut updated.spec.#field))
+            });
+        quote! {
+            async fn update(&self, desired: &#kind, latest: &#kind, delta: &Delta) -> Result<#kind, ReconcileError> {
+                let mut attributes = HashMap::new();
+                let mut updated = latest.clone();
+                for (key, path, wanted, applied) in [#(#updatable),*] {
+                    if let Some(value) = wanted.as_ref().filter(|_| delta.contains(path)) {
+                        attributes.insert(#key_type::from(key), value.clone());
+                        *applied = Some(value.clone());
+                    }
+                }
+                if !attributes.is_empty() {
+                    #call
+                        .#id_setter(Self::identifier(latest)?)
+                        .#attributes_setter(Some(attributes))
+                        .send()
+                        .await
+                        .map_err(aws_error)?;
+                }
+                // Not read back: AWS may take a while to show new attribute values.
+                Ok(updated)
+            }
+        }
+    }
+
+    fn delete(&self) -> TokenStream {
+        let kind = self.kind();
+        let delete = &self.resource.operations.delete;
+        let call = self.call(delete);
+        let id_setter = self.identifier_setter(delete);
+        quote! {
+            async fn delete(&self, latest: &#kind) -> Result<(), ReconcileError> {
+                #call.#id_setter(Self::identifier(latest)?).send().await.map_err(aws_error)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn delta(&self) -> TokenStream {
+        let kind = self.kind();
+        let required = self.create_inputs.iter().filter(|f| f.required).map(|f| {
+            let path = format!("spec.{}", f.name);
+            let field = field_ident(f);
+            quote! {
+                if desired.spec.#field != latest.spec.#field {
+                    paths.push(#path.to_string());
+                }
+            }
+        });
+        let optional = self
+            .create_inputs
+            .iter()
+            .copied()
+            .filter(|f| !f.required && f.name != self.tag_field.name)
+            .chain(self.spec_attributes.iter().map(|a| a.field))
+            .map(|f| {
+                let path = format!("spec.{}", f.name);
+                let field = field_ident(f);
+                quote!((#path, &desired.spec.#field, &latest.spec.#field))
+            });
+        let finish = if self.has_hook(HookPoint::Delta) {
+            let hook = self.hook(HookPoint::Delta);
+            quote! {
+                let mut delta = Delta { paths };
+                #hook(desired, latest, &mut delta);
+                delta
+            }
+        } else {
+            quote!(Delta { paths })
+        };
+        quote! {
+            fn delta(&self, desired: &#kind, latest: &#kind) -> Delta {
+                let mut paths = Vec::new();
+                #(#required)*
+                // Unset fields are AWS's to choose.
+                for (path, wanted, actual) in [#(#optional),*] {
+                    if wanted.is_some() && wanted != actual {
+                        paths.push(path.to_string());
+                    }
+                }
+                #finish
+            }
+        }
+    }
+
+    fn late_initialize(&self) -> TokenStream {
+        let kind = self.kind();
+        let pairs = self.spec_attributes.iter().map(|a| {
+            let field = field_ident(a.field);
+            quote!((&mut desired.spec.#field, &latest.spec.#field))
+        });
+        let hook = self.has_hook(HookPoint::LateInitialize).then(|| {
+            let hook = self.hook(HookPoint::LateInitialize);
+            quote!(changed |= #hook(desired, latest);)
+        });
+        quote! {
+            fn late_initialize(&self, desired: &mut #kind, latest: &#kind) -> bool {
+                let mut changed = false;
+                // Attributes left unset take the values AWS chose, so they show in the spec.
+                for (wanted, actual) in [#(#pairs),*] {
+                    if wanted.is_none() && actual.is_some() {
+                        wanted.clone_from(actual);
+                        changed = true;
+                    }
+                }
+                #hook
+                changed
+            }
+        }
+    }
+
+    fn is_synced(&self) -> TokenStream {
+        if !self.has_hook(HookPoint::IsSynced) {
+            return TokenStream::new();
+        }
+        let kind = self.kind();
+        let hook = self.hook(HookPoint::IsSynced);
+        quote! {
+            fn is_synced(&self, latest: &#kind) -> bool {
+                #hook(latest)
+            }
+        }
+    }
+
+    fn arn(&self) -> TokenStream {
+        let kind = self.kind();
+        let field = field_ident(self.arn);
+        let in_status = self
+            .status_attributes
+            .iter()
+            .any(|a| a.field.name == self.arn.name);
+        let value = if in_status {
+            quote!(latest.status.as_ref().and_then(|s| s.#field.clone()))
+        } else {
+            quote!(latest.spec.#field.clone())
+        };
+        quote! {
+            fn arn(&self, latest: &#kind) -> Option<String> {
+                #value
+            }
+        }
+    }
+
+    fn tags_methods(&self) -> TokenStream {
+        let kind = self.kind();
+        let tags = self.tags;
+        let field = field_ident(self.tag_field);
+        let read_call = self.call(&tags.read);
+        let read_id = self.identifier_setter(&tags.read);
+        let read_member = format_ident!(
+            "{}",
+            tags.read.output_members[tags
+                .read_member
+                .as_deref()
+                .expect("Plan::new checked the tag members")]
+        );
+        let write_call = self.call(&tags.write);
+        let write_id = self.identifier_setter(&tags.write);
+        let write_member = format_ident!(
+            "set_{}",
+            tags.write.input_members[tags
+                .write_member
+                .as_deref()
+                .expect("Plan::new checked the tag members")]
+        );
+        let remove = tags
+            .remove
+            .as_ref()
+            .expect("Plan::new checked the remove call");
+        let remove_call = self.call(remove);
+        let remove_id = self.identifier_setter(remove);
+        let remove_member = format_ident!(
+            "set_{}",
+            remove.input_members[tags
+                .remove_member
+                .as_deref()
+                .expect("Plan::new checked the tag members")]
+        );
+        quote! {
+            fn tag_api_style(&self) -> TagApiStyle {
+                TagApiStyle::AddRemove
+            }
+
+            fn spec_tags(&self, resource: &#kind) -> Option<Tags> {
+                resource.spec.#field.clone()
+            }
+
+            fn set_spec_tags(&self, resource: &mut #kind, tags: Tags) {
+                resource.spec.#field = Some(tags);
+            }
+
+            async fn read_tags(&self, latest: &#kind) -> Result<Tags, ReconcileError> {
+                let output = #read_call
+                    .#read_id(Self::identifier(latest)?)
+                    .send()
+                    .await
+                    .map_err(aws_error)?;
+                Ok(output.#read_member.unwrap_or_default().into_iter().collect())
+            }
+
+            async fn sync_tags(&self, latest: &#kind, plan: &TagPlan) -> Result<(), ReconcileError> {
+                let TagPlan::AddRemove(plan) = plan else {
+                    return Err(ReconcileError::terminal(
+                        "UnexpectedTagPlan",
+                        "this kind's tags change with add/remove calls, not a full replacement",
+                    ));
+                };
+                let id = Self::identifier(latest)?;
+                if !plan.to_remove.is_empty() {
+                    #remove_call
+                        .#remove_id(id)
+                        .#remove_member(Some(plan.to_remove.clone()))
+                        .send()
+                        .await
+                        .map_err(aws_error)?;
+                }
+                if !plan.to_set.is_empty() {
+                    #write_call
+                        .#write_id(id)
+                        .#write_member(Some(plan.to_set.clone().into_iter().collect()))
+                        .send()
+                        .await
+                        .map_err(aws_error)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
