@@ -140,14 +140,14 @@ fn adopt_example_queue(
 ) -> Result<()> {
     let venv = emulator::ensure_venv()?;
     let script = "import boto3, json, sys, urllib.request\n\
-        sqs = boto3.client('sqs')\n\
+        sqs = boto3.client('sqs', region_name=sys.argv[2])\n\
         url = sqs.create_queue(QueueName='dev-adopted')['QueueUrl']\n\
         body = json.dumps({'service': 'sqs', 'resource': url, 'tags': {'aws:cloudformation:stack-name': 'legacy'}}).encode()\n\
         urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_ackrs/system-tags', body, {'Content-Type': 'application/json'}))\n\
         print(url)\n";
     let out = Command::new(emulator::python(&venv))
         .envs(endpoints.env())
-        .args(["-c", script, &endpoints.aws_endpoint_url])
+        .args(["-c", script, &endpoints.aws_endpoint_url, &endpoints.region])
         .output()?;
     if !out.status.success() {
         bail!(
