@@ -67,6 +67,10 @@ pub struct Sdk {
     /// `"Shape" = "SdkType"` where the SDK's type name is not the UpperCamelCase one.
     #[serde(default)]
     pub type_names: BTreeMap<String, String>,
+    /// Structures the SDK models as unions (a Rust enum with one variant per member) although
+    /// botocore does not mark them `union` (S3's `AnalyticsFilter`).
+    #[serde(default)]
+    pub unions: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,6 +205,10 @@ pub struct Setter {
     /// Error codes of `get` that mean "not configured" rather than failure.
     #[serde(default)]
     pub absent_codes: Vec<String>,
+    /// For a setter without `delete`: the field's value (JSON, as in the CR) that `put` sends
+    /// to undo it once the spec no longer sets it, e.g. S3 versioning `{"status": "Suspended"}`.
+    /// Without either, a field the spec drops is left as AWS has it.
+    pub reset: Option<String>,
 }
 
 /// A field that no operation shape provides directly; hooks fill it.

@@ -26,6 +26,41 @@ pub struct Service {
     /// ACK's shared types (resource metadata, conditions, references), used by every resource.
     pub common: Vec<Struct>,
     pub resources: Vec<Resource>,
+    /// The model shapes behind the resources' fields (every shape reachable from a structure
+    /// that a [`Source::Member`] field belongs to, or from an operation's input or output), as
+    /// the SDK types them: conversions between
+    /// CR and SDK values read widths, required members and SDK names from here.
+    pub sdk_shapes: BTreeMap<String, SdkShape>,
+}
+
+/// A model shape as the AWS SDK for Rust represents it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SdkShape {
+    pub kind: crate::model::ShapeKind,
+    /// The SDK's type name (structures and enums).
+    pub sdk_type: String,
+    /// An enumerated string: an SDK enum with `From<&str>` and `as_str()`.
+    pub is_enum: bool,
+    /// A union: an SDK Rust enum, not a struct with a builder.
+    pub is_union: bool,
+    /// Structure members: model name → (target shape, SDK field / setter name).
+    pub members: BTreeMap<String, SdkMember>,
+    /// Structure members the model requires.
+    pub required: Vec<String>,
+    /// The required members the SDK holds without `Option` (whose absence fails `build()`): all
+    /// but those targeting a structure or union, which smithy-rs keeps optional, and none of an
+    /// operation input's.
+    pub non_optional: Vec<String>,
+    /// List element or map value shape; map key shape.
+    pub element: Option<String>,
+    pub key: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SdkMember {
+    pub shape: String,
+    pub sdk_name: String,
+    pub deprecated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,7 +150,13 @@ pub struct Setter {
     pub delete: Option<Operation>,
     pub list: bool,
     pub absent_codes: Vec<String>,
+    /// The value (JSON, as in the CR) `put` sends to undo the field when there is no `delete`.
+    pub reset: Option<String>,
 }
+
+/// The status field where a kind with setters records which setter fields its spec declared
+/// when they were last applied ([`Source::DeclaredSetters`]).
+pub const DECLARED_SETTERS_FIELD: &str = "declaredSubresources";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
@@ -148,6 +189,9 @@ pub enum Source {
     Setter,
     /// Filled by hooks.
     Custom,
+    /// The setter fields (CRD names) the spec declared when they were last applied, so a field
+    /// the spec stops declaring is undone in AWS once ([`DECLARED_SETTERS_FIELD`]).
+    DeclaredSetters,
     /// ACK's shared status and reference fields, maintained by the runtime.
     Runtime,
     /// A reference to another Kubernetes object that supplies the sibling field `target`.
@@ -294,6 +338,9 @@ impl Resource {
                     .unwrap_or_default(),
                 if s.list { " (list)" } else { "" },
             );
+            if let Some(reset) = &s.reset {
+                let _ = writeln!(w, "    reset {reset}");
+            }
         }
         let _ = writeln!(
             w,
@@ -408,6 +455,7 @@ fn dump_fields(w: &mut String, fields: &[Field]) {
             Source::Attribute { key } => format!("attribute {key}"),
             Source::Setter => "setter".into(),
             Source::Custom => "custom".into(),
+            Source::DeclaredSetters => "declared setters".into(),
             Source::Runtime => "runtime".into(),
             Source::Reference {
                 target,

@@ -10,7 +10,7 @@
 //! | [`naming`] | ACK's field names, Rust and SDK names                                  |
 //! | [`docs`]   | model HTML → short plain text                                          |
 //! | [`emit`]   | IR → CRD YAML ([`emit::crd`]), Rust types ([`emit::rust`]), managers   |
-//! |            | ([`emit::manager`])                                                    |
+//! |            | ([`emit::manager`]), CR ↔ SDK conversions ([`emit::convert`])          |
 //! | [`output`] | writing files, and the staleness check with its diff                   |
 //! | [`schema`] | comparing two CRD schemas field by field (used by tests)               |
 //!

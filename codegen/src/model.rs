@@ -64,6 +64,8 @@ pub struct Shape {
     #[serde(default)]
     pub exception: bool,
     #[serde(default)]
+    pub union: bool,
+    #[serde(default)]
     pub documentation: Option<String>,
 }
 

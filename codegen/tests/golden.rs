@@ -144,6 +144,7 @@ fn ir() {
             ackResourceMetadata (ack_resource_metadata): struct AckResourceMetadata <- runtime
             conditions (conditions): list<struct AckCondition> <- runtime
             createdAt (created_at): timestamp <- WidgetDescription.CreatedAt (created_at)
+            declaredSubresources (declared_subresources): list<string> <- declared setters
             widgetStatus (widget_status): enum WidgetMode <- WidgetDescription.WidgetStatus (widget_status)
             widgetURL (widget_url): string <- CreateWidgetResponse.WidgetUrl (widget_url)
           struct TreeNode (shape TreeNode, sdk TreeNode)
@@ -310,6 +311,11 @@ fn crd_yaml() {
                       createdAt:
                         format: date-time
                         type: string
+                      declaredSubresources:
+                        description: The sub-configurations (spec fields with their own AWS calls) the spec declared when they were last applied. A field the spec stops declaring is removed or reset in AWS once; one it never declared is neither read nor changed.
+                        items:
+                          type: string
+                        type: array
                       widgetStatus:
                         type: string
                       widgetURL:
@@ -402,6 +408,9 @@ fn rust_types() {
             pub conditions: Option<Vec<super::common::AckCondition>>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub created_at: Option<super::common::DateTime>,
+            /// The sub-configurations (spec fields with their own AWS calls) the spec declared when they were last applied. A field the spec stops declaring is removed or reset in AWS once; one it never declared is neither read nor changed.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub declared_subresources: Option<Vec<String>>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub widget_status: Option<String>,
             #[serde(rename = "widgetURL", default, skip_serializing_if = "Option::is_none")]
@@ -457,6 +466,7 @@ fn rust_module_and_common_types() {
 
         pub mod common;
         pub mod widget;
+        pub mod widget_convert;
 
         pub use widget::{Widget, WidgetSpec, WidgetStatus};
     "#]]

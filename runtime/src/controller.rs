@@ -178,7 +178,9 @@ async fn reconcile_one<M: ResourceManager>(
                 return Ok(Action::await_change());
             }
             Writeback::Update(update) => {
-                apply_update(&api, &current, &update).await?;
+                if apply_update(&api, &current, &update).await? == Applied::SpecRejected {
+                    return Ok(Action::requeue(ctx.settings.requeue.terminal_retry));
+                }
                 publish(&ctx, &current, &update.events).await;
                 let mut attempts = ctx.attempts.lock().expect("attempts lock");
                 if update.outcome == Outcome::Synced {
@@ -226,7 +228,7 @@ async fn apply_update<K: crate::AckResource>(
     api: &Api<K>,
     obj: &K,
     update: &Update,
-) -> Result<(), Error> {
+) -> Result<Applied, Error> {
     let name = obj.name_any();
     if update.add_finalizer || !update.annotations.is_empty() || update.spec.is_some() {
         let mut patch = json!({ "metadata": { "annotations": update.annotations } });
@@ -239,15 +241,94 @@ async fn apply_update<K: crate::AckResource>(
         if let Some(spec) = &update.spec {
             patch["spec"] = spec.clone();
         }
-        api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
+        match api
+            .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => {}
+            // The apiserver refused what we would write (e.g. an adopted value breaks a CRD
+            // rule): say so in the status instead of failing silently.
+            Err(kube::Error::Api(e)) if e.code == 422 => {
+                let mut status = update.status.clone();
+                mark_spec_rejected(&mut status, &e.message);
+                write_status(api, obj, &status).await?;
+                return Ok(Applied::SpecRejected);
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    if crate::status::status_object(obj) != update.status {
-        let patch = json!({ "status": update.status });
-        api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
+    write_status(api, obj, &update.status).await?;
+    Ok(Applied::Done)
+}
+
+/// How applying a write-back went.
+#[derive(PartialEq)]
+enum Applied {
+    Done,
+    /// The spec write was refused; the status says why (Terminal).
+    SpecRejected,
+}
+
+async fn write_status<K: crate::AckResource>(
+    api: &Api<K>,
+    obj: &K,
+    status: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), Error> {
+    let current = crate::status::status_object(obj);
+    if current != *status {
+        let patch = json!({ "status": status_merge_patch(&current, status) });
+        api.patch_status(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?;
     }
     Ok(())
+}
+
+fn mark_spec_rejected(status: &mut serde_json::Map<String, serde_json::Value>, why: &str) {
+    use crate::conditions::{self, Condition, Status};
+    let now = Timestamp::now().to_string();
+    let mut list = crate::status::conditions(status);
+    let message = format!("Kubernetes refused the spec the controller wrote: {why}");
+    for (type_, status) in [
+        (conditions::TERMINAL, Status::True),
+        (conditions::RESOURCE_SYNCED, Status::False),
+    ] {
+        let condition = Condition::new(type_, status)
+            .with_reason("SpecRejected")
+            .with_message(message.clone());
+        conditions::set_condition(&mut list, condition, &now);
+    }
+    let ready = conditions::derive_ready(&list);
+    conditions::set_condition(&mut list, ready, &now);
+    crate::status::set_conditions(status, &list);
+}
+
+/// A JSON merge patch turning `current` into `wanted`: fields that disappeared, at any depth of
+/// nested objects, are sent as `null` (a merge patch leaves absent fields alone, so they would
+/// go stale). Lists are replaced whole, as merge patches do.
+fn status_merge_patch(
+    current: &serde_json::Map<String, serde_json::Value>,
+    wanted: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut patch = wanted.clone();
+    for (key, old) in current {
+        match (old, wanted.get(key)) {
+            (_, None) => {
+                patch.insert(key.clone(), serde_json::Value::Null);
+            }
+            (serde_json::Value::Object(old), Some(serde_json::Value::Object(new))) => {
+                patch.insert(
+                    key.clone(),
+                    serde_json::Value::Object(status_merge_patch(old, new)),
+                );
+            }
+            _ => {}
+        }
+    }
+    patch
 }
 
 async fn publish<M: ResourceManager>(ctx: &Context<M>, obj: &M::Resource, events: &[EventNote]) {
@@ -267,5 +348,28 @@ async fn publish<M: ResourceManager>(ctx: &Context<M>, obj: &M::Resource, events
         if let Err(e) = ctx.recorder.publish(&event, &reference).await {
             warn!(error = %e, "publishing event failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn status_fields_that_disappear_are_removed() {
+        let current = json!({"a": 1, "gone": "x", "meta": {"arn": "a", "old": 1}})
+            .as_object()
+            .unwrap()
+            .clone();
+        let wanted = json!({"a": 2, "new": true, "meta": {"arn": "b"}})
+            .as_object()
+            .unwrap()
+            .clone();
+        let patch = status_merge_patch(&current, &wanted);
+        assert_eq!(
+            serde_json::Value::Object(patch),
+            json!({"a": 2, "new": true, "gone": null, "meta": {"arn": "b", "old": null}})
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: the project's automation, in Rust instead of Makefiles and shell.
 
+mod bench;
 mod charts;
 mod codegen_cmd;
 mod dev;
@@ -31,6 +32,8 @@ enum Task {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// Measure a controller on the test world (memory, convergence, AWS calls per resync).
+    Bench(bench::Args),
     /// A playground: test world, CRDs, every controller, the example app chart and an adopted
     /// queue, until Ctrl-C.
     Dev,
@@ -55,6 +58,7 @@ fn main() -> Result<()> {
         Task::Testenv { action } => testenv_cmd::run(action),
         Task::Test { cargo_args } => test::run(&cargo_args),
         Task::Dev => dev::run(),
+        Task::Bench(args) => bench::run(args),
         // Charts carry copies of the CRDs, so they are regenerated (or checked) with them.
         Task::Codegen { check } => codegen_cmd::codegen(check)
             .and_then(|()| charts::run(charts::Args { check, root: None })),

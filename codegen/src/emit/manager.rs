@@ -11,6 +11,13 @@
 //! (setters, output wrappers, list-shaped tags, ARN templates, …) is refused with an error that
 //! names it, so a manager never silently ignores part of a spec.
 //!
+//! The **setter style** (S3's Bucket: no update call, every sub-configuration a setter with its
+//! own put / get / delete calls, declared-field semantics, full-replacement tags, an ARN
+//! template) is [`setters`], with its own hook table.
+//!
+//! The **output-wrapper style** (DynamoDB's Table: create / read outputs that wrap the resource,
+//! setters, key/value tag lists addressed by ARN) is [`describe`], with its own hook table.
+//!
 //! Hooks the config lists are called as `crate::hooks::<kind module>::<hook>`:
 //!
 //! | hook                    | signature                                                        |
@@ -21,7 +28,9 @@
 //! | `is_synced`             | `fn(latest: &K) -> bool`                                         |
 //! | `after_adoption_fields` | `fn(resource: &mut K) -> Result<(), ReconcileError>`             |
 
+pub mod describe;
 mod plan;
+mod setters;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -43,6 +52,13 @@ pub fn type_name(resource: &Resource) -> String {
 
 /// `generated/<kind>_manager.rs`.
 pub fn emit(service: &Service, resource: &Resource) -> Result<String, Error> {
+    if describe::applies(resource) {
+        let tokens = describe::Describe::new(service, resource)?.tokens();
+        return rust::render(&format!("{}.rs", module_name(resource)), tokens);
+    }
+    if setters::applies(resource) {
+        return setters::emit(service, resource);
+    }
     let plan = Plan::new(service, resource)?;
     let tokens = plan.tokens();
     rust::render(&format!("{}.rs", module_name(resource)), tokens)

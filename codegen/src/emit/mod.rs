@@ -1,5 +1,6 @@
 //! IR → files: CRD YAML, Rust types and resource managers.
 
+pub mod convert;
 pub mod crd;
 pub mod manager;
 pub mod rust;
@@ -28,6 +29,12 @@ pub fn service_files(service: &Service, crate_dir: &str) -> Result<Vec<Generated
             format!("{generated}/{}.rs", rust::module_name(resource)),
             rust::emit_resource(service, resource)?,
         ));
+        if convert::has_conversions(service, resource) {
+            files.push(GeneratedFile::new(
+                format!("{generated}/{}.rs", convert::module_name(resource)),
+                convert::emit(service, resource)?,
+            ));
+        }
         if resource.manager {
             files.push(GeneratedFile::new(
                 format!("{generated}/{}.rs", manager::module_name(resource)),

@@ -30,6 +30,9 @@ pub fn emit_mod(service: &Service) -> Result<String, Error> {
         let status = format_ident!("{}Status", r.kind);
         exports.push(quote!(pub use #module::{#kind, #spec, #status};));
         modules.push(module);
+        if super::convert::has_conversions(service, r) {
+            modules.push(format_ident!("{}", super::convert::module_name(r)));
+        }
         if r.manager {
             let module = format_ident!("{}", super::manager::module_name(r));
             let manager = format_ident!("{}", super::manager::type_name(r));

@@ -31,11 +31,12 @@ pub fn lower(origin: &str, model: &Model, config: &ServiceConfig) -> Result<ir::
         )));
     }
     check_member_keys(&cx)?;
-    let resources = config
+    let resources: Vec<ir::Resource> = config
         .resources
         .iter()
         .map(|(kind, resource)| lower_resource(&cx, kind, resource))
         .collect::<Result<_, _>>()?;
+    let sdk_shapes = sdk_shapes(&cx, &resources)?;
     Ok(ir::Service {
         alias: config.service.alias.clone(),
         group: format!("{}.{GROUP_SUFFIX}", config.service.alias),
@@ -45,7 +46,114 @@ pub fn lower(origin: &str, model: &Model, config: &ServiceConfig) -> Result<ir::
         sdk_crate: config.sdk.crate_name.clone(),
         common: common::structs(),
         resources,
+        sdk_shapes,
     })
+}
+
+/// Every shape reachable from a structure that a model-backed field belongs to or from an
+/// operation's input or output, as the SDK types it (see [`ir::SdkShape`]).
+fn sdk_shapes(
+    cx: &Context<'_>,
+    resources: &[ir::Resource],
+) -> Result<BTreeMap<String, ir::SdkShape>, Error> {
+    let mut pending: Vec<String> = Vec::new();
+    for r in resources {
+        let ops = &r.operations;
+        let setter_ops = r
+            .setters
+            .iter()
+            .flat_map(|s| [Some(&s.put), Some(&s.get), s.delete.as_ref()]);
+        let tag_ops = r
+            .tags
+            .iter()
+            .flat_map(|t| [Some(&t.read), Some(&t.write), t.remove.as_ref()]);
+        let all_ops = [
+            Some(&ops.create),
+            Some(&ops.read_one),
+            ops.update.as_ref(),
+            Some(&ops.delete),
+            r.lookup.as_ref(),
+        ]
+        .into_iter()
+        .chain(setter_ops)
+        .chain(tag_ops)
+        .flatten();
+        for op in all_ops {
+            pending.extend(op.input.iter().chain(&op.output).cloned());
+        }
+        let fields = r
+            .spec
+            .iter()
+            .chain(&r.status)
+            .chain(r.structs.iter().flat_map(|s| &s.fields));
+        for f in fields {
+            if let Source::Member { shape, .. } = &f.source {
+                pending.push(shape.clone());
+            }
+        }
+        // Setter values travel in their put inputs and get outputs.
+        for s in &r.setters {
+            pending.extend(s.put.input.iter().chain(&s.get.output).cloned());
+        }
+    }
+    let mut out = BTreeMap::new();
+    while let Some(name) = pending.pop() {
+        if out.contains_key(&name) {
+            continue;
+        }
+        let shape = cx.shape(&name)?;
+        let members: BTreeMap<String, ir::SdkMember> = shape
+            .members
+            .iter()
+            .map(|(m, member)| {
+                (
+                    m.clone(),
+                    ir::SdkMember {
+                        shape: member.shape.clone(),
+                        sdk_name: cx.sdk_member_name(&name, m),
+                        deprecated: member.deprecated,
+                    },
+                )
+            })
+            .collect();
+        let element = shape
+            .member
+            .as_ref()
+            .map(|m| m.shape.clone())
+            .or_else(|| shape.value.as_ref().map(|v| v.shape.clone()));
+        let key = shape.key.as_ref().map(|k| k.shape.clone());
+        let mut non_optional = Vec::new();
+        // smithy-rs keeps every member of an operation's input optional.
+        let is_input = cx
+            .model
+            .operations
+            .values()
+            .any(|op| op.input.as_ref().is_some_and(|i| i.shape == name));
+        for m in shape.required.iter().filter(|_| !is_input) {
+            let target = cx.shape(&cx.member(&name, m)?.shape)?;
+            if target.kind != ShapeKind::Structure {
+                non_optional.push(m.clone());
+            }
+        }
+        pending.extend(members.values().map(|m| m.shape.clone()));
+        pending.extend(element.iter().cloned());
+        pending.extend(key.iter().cloned());
+        out.insert(
+            name.clone(),
+            ir::SdkShape {
+                kind: shape.kind,
+                sdk_type: cx.sdk_type_name(&name),
+                is_enum: shape.kind == ShapeKind::String && !shape.values.is_empty(),
+                is_union: shape.union || cx.config.sdk.unions.contains(&name),
+                members,
+                required: shape.required.clone(),
+                non_optional,
+                element,
+                key,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// The model and config of one service, with look-ups that fail with the config's origin.
@@ -212,6 +320,9 @@ fn check_member_keys(cx: &Context<'_>) -> Result<(), Error> {
     {
         cx.shape(shape)?;
     }
+    for shape in &config.sdk.unions {
+        cx.structure(shape)?;
+    }
     Ok(())
 }
 
@@ -240,6 +351,9 @@ fn lower_resource(
     let mut spec = spec_fields(cx, &mut types, res, &operations)?;
     let mut status = status_fields(cx, &mut types, res, &operations, &spec)?;
     let setters = setters(cx, &mut types, res, &mut spec)?;
+    if !setters.is_empty() {
+        status.push(declared_setters_field());
+    }
     custom_fields(cx, &mut types, res, &mut spec, &mut status)?;
     sort_and_check_unique(cx, &format!("{kind} spec"), &mut spec)?;
     sort_and_check_unique(cx, &format!("{kind} status"), &mut status)?;
@@ -596,6 +710,17 @@ fn setters(
             None => value_member(cx, &get, &member.shape, s.list)?,
         };
         let name = naming::field_name(&s.field);
+        if let Some(reset) = &s.reset {
+            if s.delete.is_some() {
+                return Err(cx.error(format!(
+                    "setter {}: `reset` is for setters without `delete`",
+                    s.field
+                )));
+            }
+            if let Err(e) = serde_json::from_str::<serde_json::Value>(reset) {
+                return Err(cx.error(format!("setter {}: `reset` is not JSON: {e}", s.field)));
+            }
+        }
         let mut doc = cx.member_doc(member);
         if doc.is_empty() {
             doc = docs::summary(
@@ -627,9 +752,26 @@ fn setters(
                 .transpose()?,
             list: s.list,
             absent_codes: s.absent_codes.clone(),
+            reset: s.reset.clone(),
         });
     }
     Ok(setters)
+}
+
+/// The status field recording which setter fields the spec declared when last applied.
+fn declared_setters_field() -> Field {
+    Field {
+        name: ir::DECLARED_SETTERS_FIELD.into(),
+        rust_name: naming::rust_field(ir::DECLARED_SETTERS_FIELD),
+        doc: "The sub-configurations (spec fields with their own AWS calls) the spec declared \
+              when they were last applied. A field the spec stops declaring is removed or reset \
+              in AWS once; one it never declared is neither read nor changed."
+            .into(),
+        ty: Type::List(Box::new(Type::String)),
+        required: false,
+        immutable: false,
+        source: Source::DeclaredSetters,
+    }
 }
 
 /// Where a setter's value is in its get output: the payload, else the member of the value's

@@ -61,6 +61,8 @@ class FidelityMiddleware:
             if 200 <= response.status < 300:
                 for rule in rules:
                     rule.after_moto(call)
+                for rule in rules:
+                    response = rule.reshape(call, response)
             return response
         except Exception:  # a broken rule must show up as such, not as a hung client
             traceback.print_exc(file=sys.stderr)

@@ -49,6 +49,7 @@ S3_BUCKET_SUBRESOURCES: dict[str, dict[str, str]] = {
     "object-lock": _verbs("ObjectLockConfiguration", *_GP),
     "location": _verbs("BucketLocation", "GET"),
     "acl": _verbs("BucketAcl", *_GP),
+    "abac": _verbs("BucketAbac", *_GP),
     "uploads": {"GET": "ListMultipartUploads"},
     "versions": {"GET": "ListObjectVersions"},
     "delete": {"POST": "DeleteObjects"},

@@ -108,6 +108,9 @@ pub struct TableStatus {
     /// The date and time when the table was created, in UNIX epoch time format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date_time: Option<super::common::DateTime>,
+    /// The sub-configurations (spec fields with their own AWS calls) the spec declared when they were last applied. A field the spec stops declaring is removed or reset in AWS once; one it never declared is neither read nor changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_subresources: Option<Vec<String>>,
     /// The global secondary indexes, if any, on the table. Each index is scoped to a given partition key value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_secondary_indexes_descriptions: Option<

@@ -141,6 +141,9 @@ pub struct BucketStatus {
     /// All CRs managed by ACK have a common `Status.Conditions` member that contains a collection of `ackv1alpha1.Condition` objects that describe the various terminal states of the CR and its backend AWS service API resource
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<super::common::AckCondition>>,
+    /// The sub-configurations (spec fields with their own AWS calls) the spec declared when they were last applied. A field the spec stops declaring is removed or reset in AWS once; one it never declared is neither read nor changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_subresources: Option<Vec<String>>,
     /// A forward slash followed by the name of the bucket for all account regional namespace buckets and all global general purpose buckets created in us-east-1. For example, /amzn-s3-demo-bucket. For global general purpose buckets created in other Amazon Web Services Regions, the Location field is the global endpoint URL. For example, http://amzn-s3-demo-bucket.s3.amazonaws.com/.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,

@@ -9,6 +9,14 @@ from .input_validation import (
     SqsAttributesMustParse,
 )
 from .reserved_tag_prefix import DynamoDbRefusesReservedTagKeys, SqsRefusesReservedTagKeys
+from .s3_read_shapes import (
+    S3BucketAbacIsServed,
+    S3GetBucketAccelerateShape,
+    S3GetBucketNotificationShape,
+    S3GetBucketVersioningShape,
+    S3ListBucketInventoryConfigurationsShape,
+    S3UnimplementedConfigurationsAreNone,
+)
 from .s3_request_payment import S3RequestPaymentIsServed
 from .s3_system_tags import DeleteBucketTaggingKeepsSystemTags, PutBucketTaggingKeepsSystemTags
 
@@ -17,6 +25,12 @@ ALL_RULES: list[Rule] = [
     DeleteBucketTaggingKeepsSystemTags(),
     S3BucketPolicyMustBeJson(),
     S3RequestPaymentIsServed(),
+    S3BucketAbacIsServed(),
+    S3UnimplementedConfigurationsAreNone(),
+    S3GetBucketVersioningShape(),
+    S3GetBucketAccelerateShape(),
+    S3GetBucketNotificationShape(),
+    S3ListBucketInventoryConfigurationsShape(),
     SqsRefusesReservedTagKeys(),
     SqsAttributesMustParse(),
     DynamoDbCreateTableRequiredMembers(),

@@ -28,7 +28,8 @@ class Rule:
     """One AWS behaviour that moto gets wrong, put right around moto.
 
     ``before_moto`` may answer in moto's place (an AWS error) or rewrite the request;
-    ``after_moto`` runs only when moto answered with success, to correct what moto stored.
+    ``after_moto`` runs only when moto answered with success, to correct what moto stored;
+    ``reshape`` then sees that successful answer and may return it in AWS's wire shape.
     """
 
     def applies_to(self, call: Call) -> bool:
@@ -39,3 +40,6 @@ class Rule:
 
     def after_moto(self, call: Call) -> None:
         return None
+
+    def reshape(self, call: Call, response: WireResponse) -> WireResponse:
+        return response

@@ -1,0 +1,885 @@
+//! End to end: the generated Bucket manager in the runtime's controller, against a real
+//! kube-apiserver and the AWS emulator over HTTP with the real SDK. Each test runs its own
+//! controller watching its own namespace; the emulator is shared, so bucket names are unique.
+//! AWS state is always checked by reading AWS.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use ack_runtime::aws::CallCounter;
+use ack_runtime::controller::{self, Options};
+use ack_runtime::metrics::Metrics;
+use ack_runtime::reconcile::Settings;
+use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
+use ack_s3::{Bucket, BucketManager};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CorsConfiguration, CorsRule,
+    CreateBucketConfiguration, Tag, Tagging, VersioningConfiguration,
+};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use testenv::{RecordedRequest, TestEnv};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+const ACCOUNT: &str = "123456789012";
+const SYNCED: &str = "ACK.ResourceSynced";
+const TERMINAL: &str = "ACK.Terminal";
+/// The keys of ACK's default `--resource-tags`.
+const DEFAULT_TAG_KEYS: [&str; 2] = [
+    "services.k8s.aws/controller-version",
+    "services.k8s.aws/namespace",
+];
+
+/// One test's namespace, its controller and an SDK client for checking AWS.
+struct World {
+    api: Api<Bucket>,
+    s3: aws_sdk_s3::Client,
+    namespace: String,
+    controller: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.controller.abort();
+    }
+}
+
+/// An S3 client for the emulator: path-style addressing, as `s3-controller` uses with a custom
+/// endpoint.
+fn s3_client(sdk: &aws_config::SdkConfig, metrics: Option<Metrics>) -> aws_sdk_s3::Client {
+    let mut config = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true);
+    if let Some(metrics) = metrics {
+        config = config.interceptor(CallCounter {
+            service: "s3",
+            metrics,
+        });
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+async fn world(prefix: &str) -> World {
+    let env = TestEnv::get();
+    let crd =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crds/s3.services.k8s.aws_buckets.yaml");
+    env.install_crds(&[&crd])
+        .await
+        .expect("installing the Bucket CRD");
+    let client = env.client().await;
+    let namespace = env.namespace(prefix).await;
+    let sdk = env.aws().await;
+    let metrics = Metrics::default();
+    let manager = BucketManager::new(s3_client(&sdk, Some(metrics.clone())));
+    let settings = Settings {
+        controller_version: env!("CARGO_PKG_VERSION").into(),
+        default_tags: DefaultTags::default(),
+        deletion_policy: DeletionPolicy::Delete,
+        requeue: RequeueConfig::default(),
+        region: env.endpoints.region.clone(),
+        account_id: Some(ACCOUNT.into()),
+    };
+    let options = Options {
+        watch_namespace: Some(namespace.clone()),
+        max_concurrent_syncs: 2,
+    };
+    let controller = tokio::spawn(controller::run(
+        manager,
+        client.clone(),
+        settings,
+        options,
+        metrics,
+    ));
+    World {
+        api: Api::namespaced(client, &namespace),
+        s3: s3_client(&sdk, None),
+        namespace,
+        controller,
+    }
+}
+
+/// A bucket (and CR) name no other test or run uses: lower case, at most 63 characters.
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("ackrs-{prefix}-{}-{n}-{nanos}", std::process::id())
+}
+
+fn bucket(name: &str, spec: Value, annotations: &[(&str, &str)]) -> Bucket {
+    let annotations: BTreeMap<&str, &str> = annotations.iter().copied().collect();
+    serde_json::from_value(json!({
+        "apiVersion": "s3.services.k8s.aws/v1alpha1",
+        "kind": "Bucket",
+        "metadata": { "name": name, "annotations": annotations },
+        "spec": spec,
+    }))
+    .expect("a valid Bucket")
+}
+
+/// `{"tagSet": [{"key": k, "value": v}, …]}`.
+fn tagging(pairs: &[(&str, &str)]) -> Value {
+    let set: Vec<Value> = pairs
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    json!({ "tagSet": set })
+}
+
+fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Polls `check` until it returns `Some`, failing with `what` after [`TIMEOUT`].
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `(status, reason, message)` of a condition.
+fn condition(bucket: &Bucket, type_: &str) -> Option<(String, String, String)> {
+    let conditions = bucket.status.as_ref()?.conditions.as_ref()?;
+    conditions.iter().find(|c| c.type_ == type_).map(|c| {
+        (
+            c.status.clone(),
+            c.reason.clone().unwrap_or_default(),
+            c.message.clone().unwrap_or_default(),
+        )
+    })
+}
+
+fn declared(bucket: &Bucket) -> Vec<String> {
+    bucket
+        .status
+        .as_ref()
+        .and_then(|s| s.declared_subresources.clone())
+        .unwrap_or_default()
+}
+
+fn spec_tags(bucket: &Bucket) -> Option<BTreeMap<String, String>> {
+    let set = bucket.spec.tagging.as_ref()?.tag_set.as_ref()?;
+    Some(
+        set.iter()
+            .map(|t| {
+                (
+                    t.key.clone().unwrap_or_default(),
+                    t.value.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+    )
+}
+
+impl World {
+    async fn create(&self, bucket: &Bucket) {
+        self.api
+            .create(&PostParams::default(), bucket)
+            .await
+            .expect("creating the Bucket");
+    }
+
+    async fn wait_for(&self, name: &str, type_: &str, status: &str) -> Bucket {
+        testenv::wait_for_condition(&self.api, name, type_, status, TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
+    }
+
+    async fn synced(&self, name: &str) -> Bucket {
+        self.wait_for(name, SYNCED, "True").await
+    }
+
+    async fn patch(&self, name: &str, patch: Value) {
+        self.api
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("patching the Bucket");
+    }
+
+    /// Asks for a resync with ACK's refresh annotation.
+    async fn refresh(&self, name: &str, n: u32) {
+        self.patch(
+            name,
+            json!({"metadata": {"annotations": {"services.k8s.aws/refresh-requested-at": n.to_string()}}}),
+        )
+        .await;
+    }
+
+    async fn delete(&self, name: &str) {
+        self.api
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("deleting the Bucket");
+        let api = self.api.clone();
+        eventually(&format!("{name} to be gone"), || {
+            let api = api.clone();
+            async move { api.get_opt(name).await.unwrap().is_none().then_some(()) }
+        })
+        .await;
+    }
+
+    async fn exists(&self, name: &str) -> bool {
+        match self.s3.head_bucket().bucket(name).send().await {
+            Ok(_) => true,
+            Err(e) => {
+                let code = e.code();
+                assert!(
+                    matches!(code, Some("NotFound" | "NoSuchBucket")),
+                    "HeadBucket {name}: {e:?}"
+                );
+                false
+            }
+        }
+    }
+
+    async fn aws_tags(&self, name: &str) -> BTreeMap<String, String> {
+        match self.s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(output) => output
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            Err(e) if e.code() == Some("NoSuchTagSet") => BTreeMap::new(),
+            Err(e) => panic!("GetBucketTagging {name}: {e:?}"),
+        }
+    }
+
+    async fn aws_versioning(&self, name: &str) -> Option<String> {
+        let output = self
+            .s3
+            .get_bucket_versioning()
+            .bucket(name)
+            .send()
+            .await
+            .expect("GetBucketVersioning");
+        output.status().map(|s| s.as_str().to_string())
+    }
+
+    async fn aws_versioning_becomes(&self, name: &str, status: &str) {
+        eventually(&format!("versioning {status} in AWS"), || async {
+            (self.aws_versioning(name).await.as_deref() == Some(status)).then_some(())
+        })
+        .await;
+    }
+
+    /// Waits until AWS's tags, less the default tags, are `user` (system tags included).
+    async fn aws_tags_become(
+        &self,
+        name: &str,
+        user: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        eventually(&format!("tags {user:?} in AWS"), || async {
+            let tags = self.aws_tags(name).await;
+            let mut without_defaults = tags.clone();
+            without_defaults.retain(|k, _| !DEFAULT_TAG_KEYS.contains(&k.as_str()));
+            (without_defaults == *user).then_some(tags)
+        })
+        .await
+    }
+
+    fn default_tags(&self) -> BTreeMap<String, String> {
+        tags(&[
+            (
+                DEFAULT_TAG_KEYS[0],
+                &format!("s3-{}", env!("CARGO_PKG_VERSION")),
+            ),
+            (DEFAULT_TAG_KEYS[1], &self.namespace),
+        ])
+    }
+
+    /// A bucket made outside Kubernetes, in the test world's region.
+    async fn make_bucket(&self, name: &str) {
+        let region = TestEnv::get().endpoints.region.clone();
+        self.s3
+            .create_bucket()
+            .bucket(name)
+            .create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateBucket");
+    }
+
+    async fn put_tags(&self, name: &str, pairs: &[(&str, &str)]) -> Result<(), String> {
+        let set = pairs
+            .iter()
+            .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
+            .collect();
+        self.s3
+            .put_bucket_tagging()
+            .bucket(name)
+            .tagging(Tagging::builder().set_tag_set(Some(set)).build().unwrap())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.code().unwrap_or_default().to_string())
+    }
+
+    async fn enable_versioning(&self, name: &str) {
+        self.s3
+            .put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("PutBucketVersioning");
+    }
+}
+
+/// The emulator's log of S3 calls about one bucket.
+async fn requests_for(name: &str) -> Vec<RecordedRequest> {
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        TestEnv::get()
+            .emulator()
+            .requests()
+            .expect("reading the emulator's request log")
+            .into_iter()
+            .filter(|r| r.service == "s3")
+            .filter(|r| {
+                r.resource
+                    .as_deref()
+                    .is_some_and(|res| res == name || res.starts_with(&format!("{name}/")))
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits until no call about the bucket has been made for a second; returns how many were made.
+async fn quiet(name: &str) -> usize {
+    let mut seen = requests_for(name).await.len();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = requests_for(name).await.len();
+        if now == seen {
+            return now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "calls about {name} never stopped"
+        );
+        seen = now;
+    }
+}
+
+fn operations(requests: &[RecordedRequest]) -> Vec<&str> {
+    requests.iter().map(|r| r.operation.as_str()).collect()
+}
+
+/// The calls of one resync asked for with the refresh annotation, once the bucket is quiet.
+async fn resync_calls(w: &World, name: &str, n: u32) -> Vec<RecordedRequest> {
+    let before = quiet(name).await;
+    w.refresh(name, n).await;
+    eventually("a resync's calls", || async {
+        let calls = requests_for(name).await;
+        calls[before..]
+            .iter()
+            .any(|r| r.operation == "GetBucketTagging")
+            .then_some(())
+    })
+    .await;
+    quiet(name).await;
+    requests_for(name).await[before..].to_vec()
+}
+
+/// Every object key in a JSON document, at any depth, and every tag key of a `tagSet`.
+fn all_keys(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                if let (true, Some(s)) = (k == "key", v.as_str()) {
+                    out.push(s.to_string());
+                }
+                all_keys(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| all_keys(v, out)),
+        _ => {}
+    }
+}
+
+fn assert_no_system_or_default_keys(bucket: &Bucket) {
+    let mut keys = Vec::new();
+    all_keys(&serde_json::to_value(bucket).unwrap(), &mut keys);
+    for key in &keys {
+        assert!(
+            !key.to_lowercase().starts_with("aws:"),
+            "system tag key {key} in the CR"
+        );
+        assert!(
+            !DEFAULT_TAG_KEYS.contains(&key.as_str()),
+            "default tag key {key} in the CR"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_update_resync_and_delete() {
+    let w = world("s3-crud").await;
+    let name = unique("crud");
+    w.create(&bucket(
+        &name,
+        json!({"name": name, "tagging": tagging(&[("team", "a")])}),
+        &[],
+    ))
+    .await;
+    let synced = w.synced(&name).await;
+    let status = synced.status.as_ref().unwrap();
+    let arn = format!("arn:aws:s3:::{name}");
+    let metadata = status.ack_resource_metadata.as_ref().unwrap();
+    assert_eq!(metadata.arn.as_deref(), Some(arn.as_str()));
+    assert_eq!(metadata.owner_account_id, ACCOUNT);
+    assert_eq!(metadata.region, TestEnv::get().endpoints.region);
+    assert!(w.exists(&name).await);
+    let location =
+        w.s3.get_bucket_location()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("GetBucketLocation");
+    assert_eq!(
+        location.location_constraint().map(|c| c.as_str()),
+        Some(TestEnv::get().endpoints.region.as_str()),
+        "created in the client's region"
+    );
+    let mut expected = w.default_tags();
+    expected.extend(tags(&[("team", "a")]));
+    assert_eq!(w.aws_tags(&name).await, expected);
+    assert_eq!(declared(&synced), Vec::<String>::new());
+
+    // A tags-only bucket's steady-state resync reads the bucket and its tags, nothing else.
+    let resync = resync_calls(&w, &name, 1).await;
+    assert!(
+        resync.len() <= 2,
+        "a steady-state resync made {} calls: {:?}",
+        resync.len(),
+        operations(&resync)
+    );
+    assert_eq!(operations(&resync), ["HeadBucket", "GetBucketTagging"]);
+
+    // Versioning and tags declared in the spec are applied.
+    w.patch(
+        &name,
+        json!({"spec": {"versioning": {"status": "Enabled"}, "tagging": tagging(&[("team", "b")])}}),
+    )
+    .await;
+    w.aws_versioning_becomes(&name, "Enabled").await;
+    w.aws_tags_become(&name, &tags(&[("team", "b")])).await;
+    let cr = eventually("versioning recorded as declared", || async {
+        let b = w.api.get(&name).await.unwrap();
+        (declared(&b) == ["versioning"]).then_some(b)
+    })
+    .await;
+    assert_eq!(condition(&cr, SYNCED).map(|c| c.0).as_deref(), Some("True"));
+
+    // Settings made outside Kubernetes on sub-configurations the spec never declared.
+    w.s3.put_bucket_cors()
+        .bucket(&name)
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .cors_rules(
+                    CorsRule::builder()
+                        .allowed_methods("GET")
+                        .allowed_origins("*")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("PutBucketCors");
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{name}/*"}}]}}"#
+    );
+    w.s3.put_bucket_policy()
+        .bucket(&name)
+        .policy(&policy)
+        .send()
+        .await
+        .expect("PutBucketPolicy");
+
+    // A declared setting is read on every resync; undeclared ones are not touched.
+    let resync = resync_calls(&w, &name, 2).await;
+    assert_eq!(
+        operations(&resync),
+        ["HeadBucket", "GetBucketVersioning", "GetBucketTagging"]
+    );
+
+    // Versioning dropped from the spec is reset (suspended) in AWS once, then left alone.
+    w.patch(&name, json!({"spec": {"versioning": null}})).await;
+    w.aws_versioning_becomes(&name, "Suspended").await;
+    eventually("versioning no longer declared", || async {
+        let b = w.api.get(&name).await.unwrap();
+        declared(&b).is_empty().then_some(())
+    })
+    .await;
+    let resync = resync_calls(&w, &name, 3).await;
+    assert_eq!(operations(&resync), ["HeadBucket", "GetBucketTagging"]);
+
+    // The outside settings survived all of it.
+    let cors =
+        w.s3.get_bucket_cors()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("the CORS rules are still there");
+    assert_eq!(cors.cors_rules().len(), 1);
+    w.s3.get_bucket_policy()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("the policy is still there");
+    let controller_writes: Vec<_> = requests_for(&name)
+        .await
+        .into_iter()
+        .filter(|r| r.operation.contains("Cors") || r.operation.contains("Policy"))
+        .map(|r| r.operation)
+        .collect();
+    assert_eq!(
+        controller_writes,
+        [
+            "PutBucketCors",
+            "PutBucketPolicy",
+            "GetBucketCors",
+            "GetBucketPolicy"
+        ],
+        "only the test touched CORS and the policy"
+    );
+
+    // Emptying S3 buckets is the user's business; this one is empty.
+    w.delete(&name).await;
+    assert!(!w.exists(&name).await, "the bucket is deleted in AWS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retain_keeps_the_bucket_after_the_cr_is_deleted() {
+    let w = world("s3-retain").await;
+    let name = unique("retain");
+    let annotations = [("services.k8s.aws/deletion-policy", "retain")];
+    w.create(&bucket(&name, json!({"name": name}), &annotations))
+        .await;
+    w.synced(&name).await;
+    w.delete(&name).await;
+    assert!(w.exists(&name).await, "the bucket is kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopt_a_cloudformation_bucket_and_keep_its_system_tags() {
+    let w = world("s3-adopt").await;
+    let name = unique("adopt");
+    w.make_bucket(&name).await;
+    w.put_tags(&name, &[("owner", "team-x")]).await.unwrap();
+    w.enable_versioning(&name).await;
+    let system = tags(&[
+        ("aws:cloudformation:stack-name", "stack-1"),
+        (
+            "aws:cloudformation:stack-id",
+            "arn:aws:cloudformation:us-west-2:123456789012:stack/stack-1/0a1b2c3d",
+        ),
+        ("aws:cloudformation:logical-id", "Bucket"),
+    ]);
+    let (n, s) = (name.clone(), system.clone());
+    tokio::task::spawn_blocking(move || TestEnv::get().emulator().set_system_tags("s3", &n, &s))
+        .await
+        .unwrap()
+        .expect("giving the bucket system tags");
+
+    // The negative control: a tag set without the system tags is what AWS refuses.
+    assert_eq!(
+        w.put_tags(&name, &[("owner", "team-y")]).await,
+        Err("InvalidTag".to_string()),
+        "S3 refuses a tag set that drops system tags"
+    );
+    let mut before = system.clone();
+    before.extend(tags(&[("owner", "team-x")]));
+    assert_eq!(w.aws_tags(&name).await, before);
+
+    let fields = json!({ "name": name }).to_string();
+    let annotations = [
+        ("services.k8s.aws/adoption-policy", "adopt"),
+        ("services.k8s.aws/adoption-fields", fields.as_str()),
+    ];
+    // The spec only names the bucket; adoption fills the rest from AWS.
+    w.create(&bucket(&name, json!({"name": name}), &annotations))
+        .await;
+    let adopted = w.synced(&name).await;
+    let annotations = adopted.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(
+        annotations
+            .get("services.k8s.aws/adopted")
+            .map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(
+        adopted
+            .spec
+            .versioning
+            .as_ref()
+            .and_then(|v| v.status.as_deref()),
+        Some("Enabled")
+    );
+    assert_eq!(spec_tags(&adopted), Some(tags(&[("owner", "team-x")])));
+    // Only what the bucket has configured enters the spec.
+    assert_eq!(adopted.spec.cors, None);
+    assert_eq!(adopted.spec.policy, None);
+    assert_eq!(adopted.spec.website, None);
+    assert_eq!(declared(&adopted), ["versioning"]);
+    assert_no_system_or_default_keys(&adopted);
+
+    // Edit tags and versioning of the adopted bucket.
+    w.patch(
+        &name,
+        json!({"spec": {
+            "tagging": tagging(&[("owner", "team-y"), ("env", "prod")]),
+            "versioning": {"status": "Suspended"},
+        }}),
+    )
+    .await;
+    w.aws_versioning_becomes(&name, "Suspended").await;
+    let mut expected = system.clone();
+    expected.extend(tags(&[("owner", "team-y"), ("env", "prod")]));
+    let aws = w.aws_tags_become(&name, &expected).await;
+    for (k, v) in &system {
+        assert_eq!(aws.get(k), Some(v), "system tag {k} kept its value");
+    }
+    for (k, v) in w.default_tags() {
+        assert_eq!(aws.get(&k), Some(&v), "default tag {k} added");
+    }
+    let cr = w.synced(&name).await;
+    assert_no_system_or_default_keys(&cr);
+    let calls = requests_for(&name).await;
+    let tag_writes: Vec<_> = calls
+        .iter()
+        .filter(|r| r.operation == "PutBucketTagging")
+        .collect();
+    // The test's own write, its refused negative control, then the controller's: one adding the
+    // default tags after adoption, one for the edit. Every one of those was accepted.
+    assert!(tag_writes.len() >= 4, "{tag_writes:?}");
+    assert!(
+        tag_writes[2..].iter().all(|r| r.status < 300),
+        "{tag_writes:?}"
+    );
+    // Only the negative control was refused; the controller's other answers of 404 are reads of
+    // sub-configurations the bucket does not have.
+    let rejected: Vec<_> = calls
+        .iter()
+        .filter(|r| r.status >= 400)
+        .filter(|r| !(r.status == 404 && r.operation.starts_with("Get")))
+        .collect();
+    assert_eq!(rejected.len(), 1, "rejected calls: {rejected:?}");
+    assert_eq!(rejected[0].operation, "PutBucketTagging");
+    assert_eq!(rejected[0].error_code.as_deref(), Some("InvalidTag"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopt_or_create_adopts_when_found_and_creates_when_not() {
+    let w = world("s3-adopt-or-create").await;
+    let found = unique("aoc-found");
+    w.make_bucket(&found).await;
+    let missing = unique("aoc-missing");
+    for name in [&found, &missing] {
+        let fields = json!({ "name": name }).to_string();
+        let annotations = [
+            ("services.k8s.aws/adoption-policy", "adopt-or-create"),
+            ("services.k8s.aws/adoption-fields", fields.as_str()),
+        ];
+        let spec = json!({"name": name, "versioning": {"status": "Enabled"}});
+        w.create(&bucket(name, spec, &annotations)).await;
+    }
+    let adopted = w.synced(&found).await;
+    assert_eq!(
+        adopted
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("services.k8s.aws/adopted"))
+            .map(String::as_str),
+        Some("true")
+    );
+    w.aws_versioning_becomes(&found, "Enabled").await;
+
+    w.synced(&missing).await;
+    assert!(w.exists(&missing).await, "the missing bucket was created");
+    w.aws_versioning_becomes(&missing, "Enabled").await;
+    let created = requests_for(&missing).await;
+    assert!(
+        operations(&created).contains(&"CreateBucket"),
+        "{:?}",
+        operations(&created)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_tags_in_the_spec_are_terminal_before_any_aws_call() {
+    let w = world("s3-bad-input").await;
+    let name = unique("aws-tag");
+    let spec = json!({"name": name, "tagging": tagging(&[("aws:team", "x")])});
+    w.create(&bucket(&name, spec, &[])).await;
+    let cr = w.wait_for(&name, TERMINAL, "True").await;
+    let (_, reason, message) = condition(&cr, TERMINAL).unwrap();
+    assert_eq!(reason, "InvalidTags");
+    assert!(message.contains("aws:team"), "{message}");
+    assert!(!w.exists(&name).await, "{name} was not created");
+    let calls = requests_for(&name).await;
+    assert_eq!(
+        operations(&calls),
+        ["HeadBucket"],
+        "only the test's own HeadBucket touched AWS"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_setter_is_deleted_once_then_left_alone() {
+    let w = world("s3-dropped").await;
+    let name = unique("dropped");
+    let policy = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::{name}"}}]}}"#
+    );
+    w.create(&bucket(&name, json!({"name": name, "policy": policy}), &[]))
+        .await;
+    let synced = w.synced(&name).await;
+    assert_eq!(declared(&synced), ["policy"]);
+    let stored =
+        w.s3.get_bucket_policy()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("the policy is in AWS");
+    let as_json = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+    assert_eq!(as_json(stored.policy().unwrap()), as_json(&policy));
+
+    // In sync: a resync reads the policy and writes nothing.
+    let resync = resync_calls(&w, &name, 1).await;
+    assert_eq!(
+        operations(&resync),
+        ["HeadBucket", "GetBucketPolicy", "GetBucketTagging"]
+    );
+
+    w.patch(&name, json!({"spec": {"policy": null}})).await;
+    eventually("the policy deleted in AWS", || async {
+        let gone = w.s3.get_bucket_policy().bucket(&name).send().await;
+        gone.err()
+            .filter(|e| e.code() == Some("NoSuchBucketPolicy"))
+            .map(|_| ())
+    })
+    .await;
+    eventually("the policy no longer declared", || async {
+        let b = w.api.get(&name).await.unwrap();
+        declared(&b).is_empty().then_some(())
+    })
+    .await;
+    let resync = resync_calls(&w, &name, 2).await;
+    assert_eq!(operations(&resync), ["HeadBucket", "GetBucketTagging"]);
+    let deletes = requests_for(&name)
+        .await
+        .into_iter()
+        .filter(|r| r.operation == "DeleteBucketPolicy")
+        .count();
+    assert_eq!(deletes, 1, "deleted once, then left alone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn structured_setters_round_trip_and_stay_in_sync() {
+    let w = world("s3-structured").await;
+    let name = unique("structured");
+    let spec = json!({
+        "name": name,
+        "publicAccessBlock": {
+            "blockPublicACLs": true,
+            "blockPublicPolicy": true,
+            "ignorePublicACLs": true,
+            "restrictPublicBuckets": false,
+        },
+        "encryption": {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        "lifecycle": {"rules": [{
+            "id": "expire-logs",
+            "status": "Enabled",
+            "filter": {"prefix": "logs/"},
+            "expiration": {"days": 30},
+        }]},
+    });
+    w.create(&bucket(&name, spec, &[])).await;
+    let synced = w.synced(&name).await;
+    assert_eq!(
+        declared(&synced),
+        ["encryption", "lifecycle", "publicAccessBlock"]
+    );
+
+    let pab =
+        w.s3.get_public_access_block()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("GetPublicAccessBlock");
+    let pab = pab.public_access_block_configuration().unwrap();
+    assert_eq!(pab.block_public_acls(), Some(true));
+    assert_eq!(pab.restrict_public_buckets(), Some(false));
+    let encryption =
+        w.s3.get_bucket_encryption()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("GetBucketEncryption");
+    let rule = &encryption
+        .server_side_encryption_configuration()
+        .unwrap()
+        .rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .map(|d| d.sse_algorithm().as_str()),
+        Some("AES256")
+    );
+    let lifecycle =
+        w.s3.get_bucket_lifecycle_configuration()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("GetBucketLifecycleConfiguration");
+    let rule = &lifecycle.rules()[0];
+    assert_eq!(rule.id(), Some("expire-logs"));
+    assert_eq!(rule.expiration().and_then(|e| e.days()), Some(30));
+
+    // What AWS reads back covers the spec: a resync reads the declared setters and writes nothing.
+    let resync = resync_calls(&w, &name, 1).await;
+    assert_eq!(
+        operations(&resync),
+        [
+            "HeadBucket",
+            "GetBucketEncryption",
+            "GetBucketLifecycleConfiguration",
+            "GetPublicAccessBlock",
+            "GetBucketTagging",
+        ]
+    );
+}
