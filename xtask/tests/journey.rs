@@ -299,6 +299,15 @@ async fn cloudformation_resources_are_adopted_then_managed_with_system_tags_inta
             format!("--set=tags.team={team}"),
             "--set=queue.delaySeconds=7".to_string(),
             "--set=bucket.versioning=Enabled".to_string(),
+            // Managing the table switches its billing mode (the stack made it on-demand).
+            format!(
+                "--set=table.billingMode={}",
+                if adopt {
+                    "PAY_PER_REQUEST"
+                } else {
+                    "PROVISIONED"
+                }
+            ),
         ]
     };
     run(env
@@ -401,11 +410,23 @@ async fn cloudformation_resources_are_adopted_then_managed_with_system_tags_inta
             .ok_or(format!("{tags:?} {delay:?}"))
     })
     .await;
-    eventually("table tags applied", || async {
+    eventually("table tags and billing mode applied", || async {
         let tags = table_tags(&ddb, &table_arn).await;
-        (tags.get("team").map(String::as_str) == Some("platform"))
-            .then_some(())
-            .ok_or(format!("{tags:?}"))
+        let described = ddb
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let billing = described
+            .table
+            .and_then(|t| t.billing_mode_summary)
+            .and_then(|b| b.billing_mode)
+            .map(|m| m.as_str().to_string());
+        (tags.get("team").map(String::as_str) == Some("platform")
+            && billing.as_deref() == Some("PROVISIONED"))
+        .then_some(())
+        .ok_or(format!("{tags:?} {billing:?}"))
     })
     .await;
     for api in &crs {
