@@ -1,7 +1,7 @@
 //! `cargo xtask codegen [--check]` and `cargo xtask models --botocore <version>`.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -65,19 +65,7 @@ pub fn models(botocore: &str) -> Result<()> {
 }
 
 fn fetch_models(layout: &Layout, botocore: &str, download: &Path) -> Result<()> {
-    let status = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
-        .arg(download)
-        .arg(format!("botocore=={botocore}"))
-        .status()
-        .context("running python3 -m pip")?;
-    if !status.success() {
-        bail!("pip could not download botocore {botocore}");
-    }
-    let wheel = fs::read_dir(download)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .context("pip left no wheel")?;
+    let wheel = download_botocore(botocore, download)?;
     for (_, config) in ack_codegen::service_configs(layout)? {
         let service = &config.service;
         let target = layout.model_file(&service.model);
@@ -90,10 +78,61 @@ fn fetch_models(layout: &Layout, botocore: &str, download: &Path) -> Result<()> 
     Ok(())
 }
 
+/// Downloads the botocore wheel of one release into `download` (with pip); returns its path.
+pub fn download_botocore(botocore: &str, download: &Path) -> Result<PathBuf> {
+    let status = Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
+        .arg(download)
+        .arg(format!("botocore=={botocore}"))
+        .status()
+        .context("running python3 -m pip")?;
+    if !status.success() {
+        bail!("pip could not download botocore {botocore}");
+    }
+    fs::read_dir(download)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .context("pip left no wheel")
+}
+
+/// The API versions the wheel holds a `service-2.json(.gz)` of `model` for, oldest first
+/// (botocore's directories `botocore/data/<model>/<api version>/`); empty for an unknown model.
+pub fn model_api_versions(wheel: &Path, model: &str) -> Result<Vec<String>> {
+    const SCRIPT: &str = r#"
+import sys, zipfile
+wheel, model = sys.argv[1:]
+prefix = "botocore/data/" + model + "/"
+versions = set()
+for name in zipfile.ZipFile(wheel).namelist():
+    if name.startswith(prefix) and name.endswith(("/service-2.json", "/service-2.json.gz")):
+        rest = name[len(prefix):].split("/")
+        if len(rest) == 2:
+            versions.add(rest[0])
+print("\n".join(sorted(versions)))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(wheel)
+        .arg(model)
+        .output()
+        .context("running python3")?;
+    if !out.status.success() {
+        bail!(
+            "python3 could not list the wheel: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
 /// Copies `botocore/data/<dir>/service-2.json` out of the wheel (a zip), un-gzipping the
 /// `.json.gz` newer releases ship. Python's standard library reads both, and pip needs Python
 /// anyway.
-fn extract_model(wheel: &Path, dir: &str, target: &Path) -> Result<()> {
+pub fn extract_model(wheel: &Path, dir: &str, target: &Path) -> Result<()> {
     const SCRIPT: &str = r#"
 import gzip, sys, zipfile
 wheel, base, target = sys.argv[1:]

@@ -4,6 +4,7 @@ mod bench;
 mod charts;
 mod codegen_cmd;
 mod dev;
+mod new_service;
 mod test;
 mod testenv_cmd;
 
@@ -49,6 +50,9 @@ enum Task {
         #[arg(long)]
         botocore: String,
     },
+    /// Scaffold services/<alias>/ from the service's AWS model (pinned botocore release):
+    /// crate, generator.toml guessed from the model (TODOs where a human decides), codegen.
+    NewService(new_service::Args),
     /// Render charts/<svc>-controller/ from xtask/templates/chart/ and crds/ (`--check`: fail if stale).
     Charts(charts::Args),
 }
@@ -64,6 +68,7 @@ fn main() -> Result<()> {
             .and_then(|()| charts::run(charts::Args { check, root: None })),
         Task::Models { botocore } => codegen_cmd::models(&botocore),
         Task::Charts(args) => charts::run(args),
+        Task::NewService(args) => new_service::run(args),
     }
 }
 
