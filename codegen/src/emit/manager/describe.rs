@@ -788,12 +788,39 @@ impl<'a> Describe<'a> {
             },
             None => quote!(let _ = output;),
         };
-        let synced = self.synced_call(quote!(&updated));
-        let setter_idents = self
+        // Without an is_synced hook every answer counts as applied: no pending check.
+        let wait_for_aws = self.has_hook(HookPoint::IsSynced).then(|| {
+            let synced = self.synced_call(quote!(&updated));
+            quote! {
+                if !(#synced) {
+                    return Err(ReconcileError::recoverable(
+                        "UpdatePending",
+                        format!(
+                            "{} applied; {} follow once AWS has applied it",
+                            group.paths.join(", "),
+                            pending.paths.join(", ")
+                        ),
+                    ));
+                }
+            }
+        });
+        let setter_idents: Vec<_> = self
             .resource
             .setters
             .iter()
-            .map(|s| field_ident(setter_field(self.resource, s)));
+            .map(|s| field_ident(setter_field(self.resource, s)))
+            .collect();
+        let comparable = if setter_idents.is_empty() {
+            quote!(let comparable = |resource: &#kind| resource.spec.clone();)
+        } else {
+            quote! {
+                let comparable = |resource: &#kind| {
+                    let mut spec = resource.spec.clone();
+                    #(spec.#setter_idents = None;)*
+                    spec
+                };
+            }
+        };
         quote! {
             async fn update(&self, desired: &#kind, latest: &#kind, delta: &Delta) -> Result<#kind, ReconcileError> {
                 #[doc = " At most this many update calls per reconcile."]
@@ -803,11 +830,7 @@ impl<'a> Describe<'a> {
                     paths: delta.paths.iter().filter(|p| !SETTER_PATHS.contains(&p.as_str())).cloned().collect(),
                 };
                 // What the update calls report, setter fields aside (they are read separately).
-                let comparable = |resource: &#kind| {
-                    let mut spec = resource.spec.clone();
-                    #(spec.#setter_idents = None;)*
-                    spec
-                };
+                #comparable
                 let mut updated = latest.clone();
                 let mut pending = without_setters(delta);
                 // One call per group of changes; what follows a call is worked out again from
@@ -831,16 +854,7 @@ impl<'a> Describe<'a> {
                     if pending.is_empty() || comparable(&updated) == before {
                         break;
                     }
-                    if !(#synced) {
-                        return Err(ReconcileError::recoverable(
-                            "UpdatePending",
-                            format!(
-                                "{} applied; {} follow once AWS has applied it",
-                                group.paths.join(", "),
-                                pending.paths.join(", ")
-                            ),
-                        ));
-                    }
+                    #wait_for_aws
                 }
                 self.write_setters(desired, &mut updated, Some(delta)).await?;
                 Ok(updated)
