@@ -1,0 +1,300 @@
+//! ACK's own end-to-end manifests for DynamoDB (`/work/shared/ack-compat/manifests/dynamodb`),
+//! applied unchanged but for their `$PLACEHOLDERS`: every Table manifest must reach `ACK.ResourceSynced=True`
+//! with our controller (in process, watching a fresh namespace) and go away again when deleted.
+//!
+//! A manifest may only be left out from [`SKIPPED`], with its reason; one that is neither synced
+//! nor listed fails the test, so a new manifest cannot be silently ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use ack_dynamodb::{Table, TableManager};
+use ack_runtime::aws::CallCounter;
+use ack_runtime::controller::{self, Options};
+use ack_runtime::metrics::Metrics;
+use ack_runtime::reconcile::Settings;
+use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams};
+use serde_json::Value;
+use testenv::TestEnv;
+
+const KIND: &str = "Table";
+const TIMEOUT: Duration = Duration::from_secs(60);
+const ACCOUNT: &str = "123456789012";
+const SYNCED: &str = "ACK.ResourceSynced";
+
+/// Manifests not applied, each with the reason (printed when skipped).
+const SKIPPED: &[(&str, &str)] = &[
+    (
+        "table_insights.yaml",
+        "emulator: moto 5.2.5 does not implement UpdateContributorInsights (HTTP 500, \
+         NotImplementedError)",
+    ),
+    (
+        "backup.yaml",
+        "kind Backup: ack-rs has no Backup controller (only Table)",
+    ),
+    (
+        "global_table.yaml",
+        "kind GlobalTable: ack-rs has no GlobalTable controller (only Table)",
+    ),
+    (
+        "table_multiple_gsi_and_replicas.yaml",
+        "replicas in two other regions ($REPLICA_REGION_1/2): a global table",
+    ),
+    (
+        "table_with_gsi_and_replicas.yaml",
+        "replicas in two other regions ($REPLICA_REGION_1/2): a global table",
+    ),
+    (
+        "table_with_replicas.yaml",
+        "replicas in two other regions ($REPLICA_REGION_1/2): a global table",
+    ),
+    (
+        "table_with_replicas_invalid.yaml",
+        "a replica in another region ($REPLICA_REGION_1), made invalid on purpose by ACK's test",
+    ),
+];
+
+fn manifests_dir() -> PathBuf {
+    std::env::var_os("ACK_COMPAT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/ack-compat"))
+        .join("manifests/dynamodb")
+}
+
+/// A table (and CR) name no other test or run uses.
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{n}-{nanos}", std::process::id())
+}
+
+/// Replaces every `$NAME` in `text` with its value; an unknown placeholder is an error.
+fn fill(text: &str, values: &BTreeMap<&str, String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+            .count();
+        if len == 0 {
+            out.push('$');
+        } else {
+            let key = &after[..len];
+            let value = values
+                .get(key)
+                .ok_or_else(|| format!("no test value for placeholder ${key}"))?;
+            out.push_str(value);
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The placeholder values for one manifest, as ACK's own tests fill them.
+fn values(file: &str) -> BTreeMap<&'static str, String> {
+    let region = TestEnv::get().endpoints.region.clone();
+    let stem = file.trim_end_matches(".yaml").replace('_', "-");
+    let name = unique(&format!("ackm-{stem}"));
+    let arn = format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}");
+    // A resource policy letting the account read the table (inside single quotes in the YAML).
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowAccountRead",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+            "Resource": arn,
+        }],
+    });
+    BTreeMap::from([
+        ("TABLE_NAME", name),
+        ("RESOURCE_POLICY", policy.to_string()),
+    ])
+}
+
+struct Ctx {
+    api: Api<DynamicObject>,
+    ddb: aws_sdk_dynamodb::Client,
+    namespace: String,
+}
+
+/// Applies one manifest, waits for Synced, deletes it; `Err` says what went wrong.
+async fn run_manifest(ctx: &Ctx, file: &str, text: &str) -> Result<(), String> {
+    let filled = fill(text, &values(file))?;
+    let mut obj: Value = serde_yaml::from_str(&filled).map_err(|e| format!("parsing: {e}"))?;
+    if obj["kind"] != KIND {
+        return Err(format!("kind {} is not {KIND}", obj["kind"]));
+    }
+    obj["metadata"]["namespace"] = Value::String(ctx.namespace.clone());
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .ok_or("no metadata.name")?
+        .to_string();
+    let table_name = obj["spec"]["tableName"]
+        .as_str()
+        .unwrap_or(&name)
+        .to_string();
+    // Strict field validation: a field our CRD lacks is refused, not silently pruned.
+    ctx.api
+        .patch(
+            &name,
+            &PatchParams::apply("ack-manifests").validation_strict(),
+            &Patch::Apply(&obj),
+        )
+        .await
+        .map_err(|e| format!("applying: {e}"))?;
+    testenv::wait_for_condition(&ctx.api, &name, SYNCED, "True", TIMEOUT)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    if !table_exists(&ctx.ddb, &table_name).await? {
+        return Err(format!("Synced, but table {table_name} is not in AWS"));
+    }
+    ctx.api
+        .delete(&name, &DeleteParams::default())
+        .await
+        .map_err(|e| format!("deleting: {e}"))?;
+    let deadline = Instant::now() + TIMEOUT;
+    while let Some(left) = ctx.api.get_opt(&name).await.map_err(|e| e.to_string())? {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the CR was not gone {TIMEOUT:?} after deletion; conditions: {}",
+                left.data["status"]["conditions"]
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if table_exists(&ctx.ddb, &table_name).await? {
+        return Err(format!("table {table_name} is still in AWS after deletion"));
+    }
+    Ok(())
+}
+
+/// Whether the table exists (and is not on its way out).
+async fn table_exists(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Result<bool, String> {
+    match ddb.describe_table().table_name(name).send().await {
+        Ok(out) => Ok(out
+            .table
+            .and_then(|t| t.table_status)
+            .is_some_and(|s| s != aws_sdk_dynamodb::types::TableStatus::Deleting)),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
+        Err(e) => Err(format!("DescribeTable {name}: {e:?}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_example_manifests_sync_and_delete() {
+    let env = TestEnv::get();
+    let crd = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crds/dynamodb.services.k8s.aws_tables.yaml");
+    env.install_crds(&[&crd])
+        .await
+        .expect("installing the Table CRD");
+    let client = env.client().await;
+    let namespace = env.namespace("ddb-ack-manifests").await;
+    let sdk = env.aws().await;
+    let metrics = Metrics::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(CallCounter {
+            service: "dynamodb",
+            metrics: metrics.clone(),
+        })
+        .build();
+    let settings = Settings {
+        controller_version: env!("CARGO_PKG_VERSION").into(),
+        default_tags: DefaultTags::default(),
+        deletion_policy: DeletionPolicy::Delete,
+        requeue: RequeueConfig::default(),
+        region: env.endpoints.region.clone(),
+        account_id: Some(ACCOUNT.into()),
+    };
+    let options = Options {
+        watch_namespace: Some(namespace.clone()),
+        max_concurrent_syncs: 4,
+    };
+    let controller = tokio::spawn(controller::run(
+        TableManager::new(aws_sdk_dynamodb::Client::from_conf(config)),
+        client.clone(),
+        settings,
+        options,
+        metrics,
+    ));
+    let ctx = std::sync::Arc::new(Ctx {
+        api: Api::namespaced_with(client, &namespace, &ApiResource::erase::<Table>(&())),
+        ddb: aws_sdk_dynamodb::Client::new(&sdk),
+        namespace,
+    });
+
+    let dir = manifests_dir();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".yaml") || f.ends_with(".yml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no manifests in {}", dir.display());
+    for (file, _) in SKIPPED {
+        assert!(
+            files.iter().any(|f| f == file),
+            "{file} is in SKIPPED but not in {}",
+            dir.display()
+        );
+    }
+
+    let mut skipped = Vec::new();
+    let mut runs = tokio::task::JoinSet::new();
+    for file in &files {
+        if let Some((_, reason)) = SKIPPED.iter().find(|(f, _)| f == file) {
+            eprintln!("SKIPPED dynamodb/{file}: {reason}");
+            skipped.push(format!("{file} ({reason})"));
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let (ctx, file) = (ctx.clone(), file.clone());
+        runs.spawn(async move {
+            let outcome = run_manifest(&ctx, &file, &text).await;
+            (file, outcome)
+        });
+    }
+    let mut synced = Vec::new();
+    let mut failed = Vec::new();
+    while let Some(joined) = runs.join_next().await {
+        let (file, outcome) = joined.expect("a manifest's task panicked");
+        match outcome {
+            Ok(()) => synced.push(file),
+            Err(why) => {
+                eprintln!("FAILED dynamodb/{file}: {why}");
+                failed.push(format!("{file}: {why}"));
+            }
+        }
+    }
+    controller.abort();
+    synced.sort();
+    eprintln!(
+        "ACK dynamodb manifests: synced {} ({}), skipped {} [{}], failed {}",
+        synced.len(),
+        synced.join(", "),
+        skipped.len(),
+        skipped.join("; "),
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "manifests neither synced nor listed in SKIPPED:\n{}",
+        failed.join("\n")
+    );
+}
