@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::predicates;
@@ -30,6 +30,8 @@ use crate::requeue::Outcome;
 pub enum Error {
     #[error("kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    #[error("reading the object the apiserver returned: {0}")]
+    Unreadable(#[from] serde_json::Error),
 }
 
 /// Where and how fast to reconcile.
@@ -43,6 +45,8 @@ pub struct Options {
 
 struct Context<M> {
     manager: M,
+    /// The kind, for the untyped API the controller watches and writes through.
+    resource: ApiResource,
     client: Client,
     settings: Settings,
     recorder: Recorder,
@@ -59,11 +63,15 @@ pub async fn run<M: ResourceManager>(
     options: Options,
     metrics: Metrics,
 ) {
-    let api: Api<M::Resource> = match &options.watch_namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
+    // Watched untyped: one CR that does not fit the Rust type must not stop the watch for all
+    // others (see `typed`).
+    let resource = ApiResource::erase::<M::Resource>(&());
+    let api: Api<DynamicObject> = match &options.watch_namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+        None => Api::all_with(client.clone(), &resource),
     };
-    let (reader, writer) = reflector::store();
+    let writer = reflector::store::Writer::new(resource.clone());
+    let reader = writer.as_reader();
     // Generation alone would miss annotation edits (adoption, deletion policy, read-only,
     // refresh-requested-at) — ACK's known trap. Status writes still do not trigger.
     let changes = watcher(api, watcher::Config::default())
@@ -74,7 +82,7 @@ pub async fn run<M: ResourceManager>(
             predicates::generation
                 .combine(predicates::annotations)
                 .combine(predicates::finalizers)
-                .combine(deletion_requested::<M::Resource>),
+                .combine(deletion_requested::<DynamicObject>),
             Default::default(),
         );
     let reporter = Reporter {
@@ -82,6 +90,7 @@ pub async fn run<M: ResourceManager>(
         instance: std::env::var("POD_NAME").ok(),
     };
     let context = Arc::new(Context {
+        resource: resource.clone(),
         recorder: Recorder::new(client.clone(), reporter),
         manager,
         client,
@@ -89,7 +98,7 @@ pub async fn run<M: ResourceManager>(
         metrics,
         attempts: Mutex::default(),
     });
-    Controller::for_stream(changes, reader)
+    Controller::for_stream_with(changes, reader, resource)
         .with_config(controller::Config::default().concurrency(options.max_concurrent_syncs))
         .graceful_shutdown_on(shutdown_signal())
         .run(reconcile_one, error_policy, context)
@@ -121,7 +130,7 @@ async fn shutdown_signal() {
 }
 
 fn error_policy<M: ResourceManager>(
-    _obj: Arc<M::Resource>,
+    _obj: Arc<DynamicObject>,
     error: &Error,
     _ctx: Arc<Context<M>>,
 ) -> Action {
@@ -130,11 +139,25 @@ fn error_policy<M: ResourceManager>(
 }
 
 async fn reconcile_one<M: ResourceManager>(
-    obj: Arc<M::Resource>,
+    obj: Arc<DynamicObject>,
     ctx: Arc<Context<M>>,
 ) -> Result<Action, Error> {
     let namespace = obj.namespace().unwrap_or_default();
-    let api: Api<M::Resource> = Api::namespaced(ctx.client.clone(), &namespace);
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), &namespace, &ctx.resource);
+    let mut current: M::Resource = match crate::typed::from_dynamic(&obj) {
+        Ok(typed) => typed,
+        Err(e) => {
+            let mut status = crate::status::status_object(&*obj);
+            mark_terminal(
+                &mut status,
+                "InvalidSpec",
+                &format!("the resource does not fit its kind: {e}"),
+            );
+            write_status(&api, &*obj, &status).await?;
+            return Ok(Action::requeue(ctx.settings.requeue.terminal_retry));
+        }
+    };
     let namespace_annotations = Api::<Namespace>::all(ctx.client.clone())
         .get_opt(&namespace)
         .await?
@@ -156,7 +179,6 @@ async fn reconcile_one<M: ResourceManager>(
         now: &now,
     };
     let finalizer = reconcile::finalizer_name::<M::Resource>();
-    let mut current = (*obj).clone();
     // At most two passes: the first may only store the finalizer.
     for _ in 0..2 {
         match reconcile::reconcile(&ctx.manager, &current, &input).await {
@@ -205,7 +227,7 @@ async fn reconcile_one<M: ResourceManager>(
 /// Replaces the finalizer list, guarded by the resourceVersion we read (a conflict is retried by
 /// the controller with a fresh object).
 async fn patch_finalizers<K: crate::AckResource>(
-    api: &Api<K>,
+    api: &Api<DynamicObject>,
     obj: &K,
     finalizers: Vec<String>,
 ) -> Result<K, Error> {
@@ -215,17 +237,18 @@ async fn patch_finalizers<K: crate::AckResource>(
             "finalizers": finalizers,
         }
     });
-    Ok(api
+    let patched = api
         .patch(
             &obj.name_any(),
             &PatchParams::default(),
             &Patch::Merge(&patch),
         )
-        .await?)
+        .await?;
+    Ok(crate::typed::from_dynamic(&patched)?)
 }
 
 async fn apply_update<K: crate::AckResource>(
-    api: &Api<K>,
+    api: &Api<DynamicObject>,
     obj: &K,
     update: &Update,
 ) -> Result<Applied, Error> {
@@ -250,7 +273,11 @@ async fn apply_update<K: crate::AckResource>(
             // rule): say so in the status instead of failing silently.
             Err(kube::Error::Api(e)) if e.code == 422 => {
                 let mut status = update.status.clone();
-                mark_spec_rejected(&mut status, &e.message);
+                let message = format!(
+                    "Kubernetes refused the spec the controller wrote: {}",
+                    e.message
+                );
+                mark_terminal(&mut status, "SpecRejected", &message);
                 write_status(api, obj, &status).await?;
                 return Ok(Applied::SpecRejected);
             }
@@ -269,9 +296,9 @@ enum Applied {
     SpecRejected,
 }
 
-async fn write_status<K: crate::AckResource>(
-    api: &Api<K>,
-    obj: &K,
+async fn write_status(
+    api: &Api<DynamicObject>,
+    obj: &(impl serde::Serialize + Resource),
     status: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), Error> {
     let current = crate::status::status_object(obj);
@@ -287,18 +314,22 @@ async fn write_status<K: crate::AckResource>(
     Ok(())
 }
 
-fn mark_spec_rejected(status: &mut serde_json::Map<String, serde_json::Value>, why: &str) {
+/// Records a Terminal failure found outside [`reconcile`] (writing or reading the CR itself).
+fn mark_terminal(
+    status: &mut serde_json::Map<String, serde_json::Value>,
+    reason: &str,
+    message: &str,
+) {
     use crate::conditions::{self, Condition, Status};
     let now = Timestamp::now().to_string();
     let mut list = crate::status::conditions(status);
-    let message = format!("Kubernetes refused the spec the controller wrote: {why}");
     for (type_, status) in [
         (conditions::TERMINAL, Status::True),
         (conditions::RESOURCE_SYNCED, Status::False),
     ] {
         let condition = Condition::new(type_, status)
-            .with_reason("SpecRejected")
-            .with_message(message.clone());
+            .with_reason(reason)
+            .with_message(message);
         conditions::set_condition(&mut list, condition, &now);
     }
     let ready = conditions::derive_ready(&list);

@@ -43,6 +43,7 @@ pub mod reconcile;
 pub mod requeue;
 pub mod status;
 pub mod tags;
+pub mod typed;
 
 pub use adopt::{AdoptionDecision, Remote};
 pub use annotations::{AdoptionFields, AdoptionPolicy, AnnotationError, DeletionPolicy};

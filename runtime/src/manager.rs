@@ -6,6 +6,7 @@ use std::future::Future;
 
 use kube::Resource;
 use kube::core::NamespaceResourceScope;
+use kube::core::object::HasSpec;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,6 +17,7 @@ use crate::tags::{TagApiStyle, TagPlan, Tags};
 /// What a CR type must be for the runtime to reconcile it.
 pub trait AckResource:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + HasSpec<Spec: Default + Serialize>
     + Clone
     + Debug
     + Serialize
@@ -28,6 +30,7 @@ pub trait AckResource:
 
 impl<T> AckResource for T where
     T: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + HasSpec<Spec: Default + Serialize>
         + Clone
         + Debug
         + Serialize

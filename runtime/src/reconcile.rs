@@ -200,20 +200,24 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             || annotations::is_adopted(self.annotations())
             || (has_finalizer && (policy.is_none() || self.has_arn()));
         let mut desired = self.cr.clone();
-        if policy.is_some() && !managed {
-            let fields = AdoptionFields::from_annotations(self.annotations(), m.adoption_keys())?
-                .ok_or_else(|| {
-                Stop::from(ReconcileError::terminal(
-                    "InvalidAdoptionFields",
-                    format!(
-                        "annotation {} is set but {} is missing; it must name {}",
-                        annotations::ADOPTION_POLICY,
-                        annotations::ADOPTION_FIELDS,
-                        m.adoption_keys().join(", ")
-                    ),
-                ))
-            })?;
-            m.apply_adoption_fields(&mut desired, &fields)?;
+        if let Some(policy) = policy.filter(|_| !managed) {
+            match AdoptionFields::from_annotations(self.annotations(), m.adoption_keys())? {
+                Some(fields) => m.apply_adoption_fields(&mut desired, &fields)?,
+                // adopt-or-create may name the resource through its spec alone (as ACK's
+                // manifests do); plain adopt must say what to adopt.
+                None if policy == AdoptionPolicy::AdoptOrCreate => {}
+                None => {
+                    return Err(Stop::from(ReconcileError::terminal(
+                        "InvalidAdoptionFields",
+                        format!(
+                            "annotation {} is set but {} is missing; it must name {}",
+                            annotations::ADOPTION_POLICY,
+                            annotations::ADOPTION_FIELDS,
+                            m.adoption_keys().join(", ")
+                        ),
+                    )));
+                }
+            }
         }
 
         let latest = m.read_one(&desired).await?;

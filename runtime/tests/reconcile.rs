@@ -397,3 +397,28 @@ async fn a_steady_state_resync_reads_twice_and_writes_nothing() {
     assert_eq!(m.calls(), ["read_one", "read_tags"]);
     assert!(update(&wb).spec.is_none(), "no spec write in steady state");
 }
+
+#[tokio::test]
+async fn adopt_or_create_may_name_the_resource_through_its_spec_alone() {
+    let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(tags(&[])));
+    let found = annotate(thing("x"), ADOPTION_POLICY, "adopt-or-create");
+    let wb = run(&m, &found).await;
+    assert_eq!(
+        update(&wb).annotations.get(ADOPTED).map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+
+    let missing = annotate(thing("y"), ADOPTION_POLICY, "adopt-or-create");
+    assert_eq!(run(&m, &missing).await, Writeback::AddFinalizer);
+    let wb = run(&m, &with_finalizer(missing)).await;
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+    assert!(m.remote("y").is_some(), "created from the spec");
+
+    // Plain adopt still has to say what to adopt.
+    let wb = run(&m, &annotate(thing("x"), ADOPTION_POLICY, "adopt")).await;
+    assert_eq!(
+        condition(&wb, "ACK.Terminal").unwrap().1,
+        "InvalidAdoptionFields"
+    );
+}
