@@ -209,6 +209,14 @@ pub struct Setter {
     /// to undo it once the spec no longer sets it, e.g. S3 versioning `{"status": "Suspended"}`.
     /// Without either, a field the spec drops is left as AWS has it.
     pub reset: Option<String>,
+    /// An empty value (`""`, `{}`, `[]`, objects of those) counts as not set: it is neither
+    /// put nor read, and declaring it after a real value undoes that value (S3's `policy: ""`).
+    #[serde(default)]
+    pub empty_means_absent: bool,
+    /// Top-level members (JSON, as in the CR) that `put` sends when the spec leaves them out,
+    /// e.g. S3 object lock `{"objectLockEnabled": "Enabled"}`, which the call requires. Not
+    /// compared: a spec without them still matches what AWS reads back.
+    pub put_defaults: Option<String>,
 }
 
 /// A field that no operation shape provides directly; hooks fill it.

@@ -75,6 +75,38 @@ fn the_bucket_manager_reads_only_declared_setters_and_undoes_dropped_ones() {
 }
 
 #[test]
+fn empty_values_can_mean_absent_and_puts_can_have_defaults() {
+    let service = s3();
+    let code = manager::emit(&service, &service.resources[0]).unwrap();
+    // `policy: ""` is no policy: not declared, so never put and undone if it was.
+    assert!(
+        code.contains("\"policy\" => configured(spec.policy.as_ref()).is_some(),"),
+        "policy is not empty_means_absent"
+    );
+    assert!(code.contains("\"versioning\" => spec.versioning.is_some(),"));
+    // Object lock is put with `ObjectLockEnabled` unless the spec sets it.
+    assert!(code.contains("fn with_defaults<T>"));
+    let lock = code
+        .split("\"objectLockConfiguration\" => {")
+        .find(|arm| arm.contains(".put_object_lock_configuration()"))
+        .expect("the object lock put arm");
+    assert!(lock.contains("with_defaults("), "{lock}");
+    assert!(
+        lock.contains(r#""{\"objectLockEnabled\": \"Enabled\"}""#),
+        "{lock}"
+    );
+
+    let mut service = s3();
+    let lock = service.resources[0]
+        .setters
+        .iter_mut()
+        .find(|s| s.field == "objectLockConfiguration")
+        .unwrap();
+    lock.put_defaults = Some(r#"{"nope": 1}"#.into());
+    assert!(refusal(&service).contains("has no field nope"));
+}
+
+#[test]
 fn unsupported_shapes_are_refused_by_name() {
     let mut service = s3();
     service.resources[0].tags.as_mut().unwrap().api = TagApi::AddRemove;

@@ -721,6 +721,20 @@ fn setters(
                 return Err(cx.error(format!("setter {}: `reset` is not JSON: {e}", s.field)));
             }
         }
+        if let Some(defaults) = &s.put_defaults {
+            let object = serde_json::from_str::<serde_json::Value>(defaults).map_err(|e| {
+                cx.error(format!(
+                    "setter {}: `put_defaults` is not JSON: {e}",
+                    s.field
+                ))
+            })?;
+            if s.list || !object.is_object() || !matches!(ty, Type::Struct(_)) {
+                return Err(cx.error(format!(
+                    "setter {}: `put_defaults` is a JSON object of members of a structure setter",
+                    s.field
+                )));
+            }
+        }
         let mut doc = cx.member_doc(member);
         if doc.is_empty() {
             doc = docs::summary(
@@ -753,6 +767,8 @@ fn setters(
             list: s.list,
             absent_codes: s.absent_codes.clone(),
             reset: s.reset.clone(),
+            empty_means_absent: s.empty_means_absent,
+            put_defaults: s.put_defaults.clone(),
         });
     }
     Ok(setters)

@@ -30,37 +30,6 @@ const SYNCED: &str = "ACK.ResourceSynced";
 /// Manifests not applied, each with the reason (printed when skipped).
 const SKIPPED: &[(&str, &str)] = &[
     (
-        "bucket_adopt.yaml",
-        "BUG: a Bucket without `spec` (ACK's adopt manifests have none) is never reconciled: no \
-         condition at all, and a controller started while one exists syncs nothing in its \
-         namespace (our Bucket type requires `spec`)",
-    ),
-    (
-        "bucket_adoption_stack.yaml",
-        "BUG: a Bucket without `spec` is never reconciled (as bucket_adopt.yaml); ACK's \
-         CloudFormation stack would be stood in for by the emulator's system tags",
-    ),
-    (
-        "bucket_adopt_or_create_not_exist.yaml",
-        "BUG: adopt-or-create without adoption-fields is Terminal (InvalidAdoptionFields: \
-         \"annotation services.k8s.aws/adoption-policy is set but \
-         services.k8s.aws/adoption-fields is missing; it must name name\"); ACK's manifest \
-         expects the bucket named in spec to be created",
-    ),
-    (
-        "bucket_empty_policy.yaml",
-        "BUG: `policy: \"\"` is sent to PutBucketPolicy and is Terminal (MalformedPolicy: \
-         \"Policies must be valid JSON and the first byte must be '{'\"); an empty policy \
-         should mean no policy",
-    ),
-    (
-        "bucket_object_lock.yaml",
-        "BUG: PutObjectLockConfiguration is sent without ObjectLockEnabled=Enabled and is \
-         Terminal (MalformedXML: \"The XML you provided was not well-formed or did not \
-         validate against our published schema\"); ACK's CRD has no such field, so the \
-         controller must send it",
-    ),
-    (
         "bucket_logging.yaml",
         "emulator: it syncs, but the emulator writes access logs into the bucket (its own log \
          target) at once, so DeleteBucket keeps failing BucketNotEmpty; S3 delivers logs \

@@ -883,3 +883,109 @@ async fn structured_setters_round_trip_and_stay_in_sync() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_policy_is_no_policy() {
+    let w = world("s3-empty-policy").await;
+    let name = unique("empty-policy");
+    // As ACK's bucket_empty_policy.yaml: `policy: ""` is never sent to PutBucketPolicy.
+    w.create(&bucket(&name, json!({"name": name, "policy": ""}), &[]))
+        .await;
+    let synced = w.synced(&name).await;
+    assert!(declared(&synced).is_empty(), "{:?}", declared(&synced));
+    let resync = resync_calls(&w, &name, 1).await;
+    assert_eq!(operations(&resync), ["HeadBucket", "GetBucketTagging"]);
+
+    // A real policy is put; emptying it again deletes it once, then it is left alone.
+    let policy = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::{name}"}}]}}"#
+    );
+    w.patch(&name, json!({"spec": {"policy": policy}})).await;
+    eventually("the policy in AWS", || async {
+        w.s3.get_bucket_policy()
+            .bucket(&name)
+            .send()
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+    w.patch(&name, json!({"spec": {"policy": ""}})).await;
+    eventually("the policy deleted in AWS", || async {
+        let gone = w.s3.get_bucket_policy().bucket(&name).send().await;
+        gone.err()
+            .filter(|e| e.code() == Some("NoSuchBucketPolicy"))
+            .map(|_| ())
+    })
+    .await;
+    eventually("the policy no longer declared", || async {
+        let b = w.api.get(&name).await.unwrap();
+        declared(&b).is_empty().then_some(())
+    })
+    .await;
+    let resync = resync_calls(&w, &name, 2).await;
+    assert_eq!(operations(&resync), ["HeadBucket", "GetBucketTagging"]);
+    let calls = requests_for(&name).await;
+    let count = |op: &str| calls.iter().filter(|r| r.operation == op).count();
+    assert_eq!(count("PutBucketPolicy"), 1, "only the real policy is put");
+    assert_eq!(
+        count("DeleteBucketPolicy"),
+        1,
+        "deleted once, then left alone"
+    );
+    w.delete(&name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_lock_is_put_enabled_and_stays_in_sync() {
+    let w = world("s3-object-lock").await;
+    let name = unique("object-lock");
+    // As ACK's bucket_object_lock.yaml: no `objectLockEnabled` in the configuration.
+    let spec = json!({
+        "name": name,
+        "versioning": {"status": "Enabled"},
+        "objectLockEnabledForBucket": true,
+        "objectLockConfiguration": {
+            "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 1}},
+        },
+    });
+    w.create(&bucket(&name, spec, &[])).await;
+    let synced = w.synced(&name).await;
+    assert_eq!(declared(&synced), ["objectLockConfiguration", "versioning"]);
+    assert_eq!(
+        synced
+            .spec
+            .object_lock_configuration
+            .as_ref()
+            .and_then(|c| c.object_lock_enabled.as_deref()),
+        None,
+        "the default is sent, not written into the spec"
+    );
+    let lock =
+        w.s3.get_object_lock_configuration()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("GetObjectLockConfiguration");
+    let lock = lock.object_lock_configuration().unwrap();
+    assert_eq!(
+        lock.object_lock_enabled().map(|e| e.as_str()),
+        Some("Enabled")
+    );
+    let retention = lock.rule().and_then(|r| r.default_retention()).unwrap();
+    assert_eq!(retention.mode().map(|m| m.as_str()), Some("GOVERNANCE"));
+    assert_eq!(retention.days(), Some(1));
+
+    // What AWS reads back (with `ObjectLockEnabled`) covers the spec: no write on a resync.
+    let resync = resync_calls(&w, &name, 1).await;
+    assert_eq!(
+        operations(&resync),
+        [
+            "HeadBucket",
+            "GetObjectLockConfiguration",
+            "GetBucketVersioning",
+            "GetBucketTagging",
+        ]
+    );
+    w.delete(&name).await;
+}

@@ -26,6 +26,11 @@
 //! leaves out are AWS's to choose); the `delta` hook can drop further differences AWS makes
 //! itself (reformatted JSON documents).
 //!
+//! Per-setter config: with `empty_means_absent` an empty value (`""`, `{}`, ...) counts as not
+//! set, so it is never put and declaring it undoes an earlier value; `put_defaults` are members
+//! the put call always sends unless the spec sets them (not compared, so reading them back is no
+//! delta).
+//!
 //! Extra hooks of this style:
 //!
 //! | hook            | signature                                                                |
@@ -206,7 +211,7 @@ impl<'a> SetterPlan<'a> {
                         tag_setter = Some(setter);
                         continue;
                     }
-                    check_setter(resource, setter, field)?;
+                    check_setter(service, resource, setter, field)?;
                     setters.push(SetterField { setter, field });
                 }
                 Source::Reference { .. } => {}
@@ -330,8 +335,32 @@ fn tag_path<'a>(
     Ok(path)
 }
 
-fn check_setter(resource: &Resource, setter: &Setter, field: &Field) -> Result<(), Error> {
+fn check_setter(
+    service: &Service,
+    resource: &Resource,
+    setter: &Setter,
+    field: &Field,
+) -> Result<(), Error> {
     let unsupported = |message: String| unsupported(resource, message);
+    if let Some(defaults) = &setter.put_defaults {
+        let Type::Struct(name) = &field.ty else {
+            unreachable!("lowering checked put_defaults")
+        };
+        let st = service
+            .find_struct(resource, name)
+            .expect("resolved struct");
+        let defaults: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(defaults).expect("lowering checked put_defaults");
+        if let Some(key) = defaults
+            .keys()
+            .find(|k| !st.fields.iter().any(|f| f.name == **k))
+        {
+            return Err(unsupported(format!(
+                "put_defaults of setter {}: {name} has no field {key}",
+                field.name
+            )));
+        }
+    }
     if !setter.put.input_members.contains_key(&setter.put_member) {
         return Err(unsupported(format!(
             "{} has no member {}",
@@ -448,8 +477,38 @@ impl SetterPlan<'_> {
         let is_set = self.setters.iter().map(|s| {
             let name = &s.field.name;
             let f = field_ident(s.field);
-            quote!(#name => spec.#f.is_some(),)
+            if s.setter.empty_means_absent {
+                quote!(#name => configured(spec.#f.as_ref()).is_some(),)
+            } else {
+                quote!(#name => spec.#f.is_some(),)
+            }
         });
+        let with_defaults = self
+            .setters
+            .iter()
+            .any(|s| s.setter.put_defaults.is_some())
+            .then(|| {
+                quote! {
+                    #[doc = " `value` with the top-level members of `defaults` (JSON) it leaves out."]
+                    fn with_defaults<T>(value: &T, defaults: &str) -> Result<T, serde_json::Error>
+                    where
+                        T: serde::Serialize + serde::de::DeserializeOwned,
+                    {
+                        let mut merged = serde_json::to_value(value)?;
+                        if let (Value::Object(merged), Value::Object(defaults)) =
+                            (&mut merged, serde_json::from_str::<Value>(defaults)?)
+                        {
+                            for (key, default) in defaults {
+                                let slot = merged.entry(key).or_insert(Value::Null);
+                                if slot.is_null() {
+                                    *slot = default;
+                                }
+                            }
+                        }
+                        serde_json::from_value(merged)
+                    }
+                }
+            });
         let copy = self.setters.iter().map(|s| {
             let name = &s.field.name;
             let f = field_ident(s.field);
@@ -602,6 +661,8 @@ impl SetterPlan<'_> {
                     _ => false,
                 }
             }
+
+            #with_defaults
 
             #[doc = " Keeps a value read from AWS only when it configures something."]
             fn configured<T: serde::Serialize>(value: Option<T>) -> Option<T> {
@@ -1326,8 +1387,12 @@ impl SetterPlan<'_> {
                 quote!(value),
                 quote!(#path),
             );
+            let defaults = s.setter.put_defaults.as_ref().map(|defaults| {
+                quote!(let value = &with_defaults(value, #defaults).map_err(|e| invalid(#name, e))?;)
+            });
             return quote! {
                 if let Some(value) = &desired.#f {
+                    #defaults
                     let value = #value;
                     #call.#set(Some(value)).send().await.map_err(aws_error)?;
                 }

@@ -819,6 +819,11 @@ impl BucketManager {
             }
             "objectLockConfiguration" => {
                 if let Some(value) = &desired.object_lock_configuration {
+                    let value = &with_defaults(
+                            value,
+                            "{\"objectLockEnabled\": \"Enabled\"}",
+                        )
+                        .map_err(|e| invalid("objectLockConfiguration", e))?;
                     let value = super::bucket_convert::to_sdk_object_lock_configuration(
                         value,
                         "spec.objectLockConfiguration",
@@ -1582,7 +1587,7 @@ fn is_set(spec: &BucketSpec, name: &str) -> bool {
         "notification" => spec.notification.is_some(),
         "objectLockConfiguration" => spec.object_lock_configuration.is_some(),
         "ownershipControls" => spec.ownership_controls.is_some(),
-        "policy" => spec.policy.is_some(),
+        "policy" => configured(spec.policy.as_ref()).is_some(),
         "publicAccessBlock" => spec.public_access_block.is_some(),
         "replication" => spec.replication.is_some(),
         "requestPayment" => spec.request_payment.is_some(),
@@ -1725,6 +1730,26 @@ fn is_empty_value(value: &Value) -> bool {
         Value::Object(fields) => fields.values().all(is_empty_value),
         _ => false,
     }
+}
+
+/// `value` with the top-level members of `defaults` (JSON) it leaves out.
+fn with_defaults<T>(value: &T, defaults: &str) -> Result<T, serde_json::Error>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let mut merged = serde_json::to_value(value)?;
+    if let (Value::Object(merged), Value::Object(defaults)) = (
+        &mut merged,
+        serde_json::from_str::<Value>(defaults)?,
+    ) {
+        for (key, default) in defaults {
+            let slot = merged.entry(key).or_insert(Value::Null);
+            if slot.is_null() {
+                *slot = default;
+            }
+        }
+    }
+    serde_json::from_value(merged)
 }
 
 /// Keeps a value read from AWS only when it configures something.
