@@ -6,6 +6,7 @@
 //! world owned by the test process, which dies with it.
 
 pub mod cache;
+pub mod controllers;
 pub mod controlplane;
 pub mod emulator;
 mod emulator_control;
@@ -22,6 +23,7 @@ use std::sync::OnceLock;
 
 use anyhow::Result;
 
+pub use controllers::spawn_controller;
 pub use emulator_control::{EmulatorControl, RecordedRequest};
 pub use kube_helpers::{condition_status, kube_client, wait_for_condition};
 pub use world::{Endpoints, World};

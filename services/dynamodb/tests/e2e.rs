@@ -11,10 +11,7 @@ use std::time::{Duration, Instant};
 
 use ack_dynamodb::{Table, TableManager};
 use ack_runtime::aws::CallCounter;
-use ack_runtime::controller::{self, Options};
 use ack_runtime::metrics::Metrics;
-use ack_runtime::reconcile::Settings;
-use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
@@ -22,10 +19,10 @@ use aws_sdk_dynamodb::types::{
 };
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use testenv::controllers::ACCOUNT;
 use testenv::{RecordedRequest, TestEnv};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-const ACCOUNT: &str = "123456789012";
 const SYNCED: &str = "ACK.ResourceSynced";
 const TERMINAL: &str = "ACK.Terminal";
 /// The keys of ACK's default `--resource-tags`.
@@ -66,25 +63,8 @@ async fn world(prefix: &str) -> World {
         })
         .build();
     let manager = TableManager::new(aws_sdk_dynamodb::Client::from_conf(config));
-    let settings = Settings {
-        controller_version: env!("CARGO_PKG_VERSION").into(),
-        default_tags: DefaultTags::default(),
-        deletion_policy: DeletionPolicy::Delete,
-        requeue: RequeueConfig::default(),
-        region: env.endpoints.region.clone(),
-        account_id: Some(ACCOUNT.into()),
-    };
-    let options = Options {
-        watch_namespace: Some(namespace.clone()),
-        max_concurrent_syncs: 2,
-    };
-    let controller = tokio::spawn(controller::run(
-        manager,
-        client.clone(),
-        settings,
-        options,
-        metrics,
-    ));
+    let controller =
+        testenv::spawn_controller(env, manager, client.clone(), &namespace, 2, metrics);
     World {
         api: Api::namespaced(client, &namespace),
         ddb: aws_sdk_dynamodb::Client::new(&sdk),

@@ -11,20 +11,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use ack_runtime::aws::CallCounter;
-use ack_runtime::controller::{self, Options};
 use ack_runtime::metrics::Metrics;
-use ack_runtime::reconcile::Settings;
-use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
 use ack_s3::{Bucket, BucketManager};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 use testenv::TestEnv;
+use testenv::controllers::ACCOUNT;
 
 const KIND: &str = "Bucket";
 const TIMEOUT: Duration = Duration::from_secs(60);
-const ACCOUNT: &str = "123456789012";
 const SYNCED: &str = "ACK.ResourceSynced";
 
 /// Manifests not applied, each with the reason (printed when skipped).
@@ -298,25 +295,14 @@ async fn ack_example_manifests_sync_and_delete() {
             metrics: metrics.clone(),
         })
         .build();
-    let settings = Settings {
-        controller_version: env!("CARGO_PKG_VERSION").into(),
-        default_tags: DefaultTags::default(),
-        deletion_policy: DeletionPolicy::Delete,
-        requeue: RequeueConfig::default(),
-        region: env.endpoints.region.clone(),
-        account_id: Some(ACCOUNT.into()),
-    };
-    let options = Options {
-        watch_namespace: Some(namespace.clone()),
-        max_concurrent_syncs: 4,
-    };
-    let controller = tokio::spawn(controller::run(
+    let controller = testenv::spawn_controller(
+        env,
         BucketManager::new(aws_sdk_s3::Client::from_conf(config)),
         client.clone(),
-        settings,
-        options,
+        &namespace,
+        4,
         metrics,
-    ));
+    );
     let ctx = std::sync::Arc::new(Ctx {
         api: Api::namespaced_with(client, &namespace, &ApiResource::erase::<Bucket>(&())),
         s3: aws_sdk_s3::Client::from_conf(

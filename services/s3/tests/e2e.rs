@@ -10,10 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use ack_runtime::aws::CallCounter;
-use ack_runtime::controller::{self, Options};
 use ack_runtime::metrics::Metrics;
-use ack_runtime::reconcile::Settings;
-use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
 use ack_s3::{Bucket, BucketManager};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
@@ -22,10 +19,10 @@ use aws_sdk_s3::types::{
 };
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use testenv::controllers::ACCOUNT;
 use testenv::{RecordedRequest, TestEnv};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-const ACCOUNT: &str = "123456789012";
 const SYNCED: &str = "ACK.ResourceSynced";
 const TERMINAL: &str = "ACK.Terminal";
 /// The keys of ACK's default `--resource-tags`.
@@ -73,25 +70,8 @@ async fn world(prefix: &str) -> World {
     let sdk = env.aws().await;
     let metrics = Metrics::default();
     let manager = BucketManager::new(s3_client(&sdk, Some(metrics.clone())));
-    let settings = Settings {
-        controller_version: env!("CARGO_PKG_VERSION").into(),
-        default_tags: DefaultTags::default(),
-        deletion_policy: DeletionPolicy::Delete,
-        requeue: RequeueConfig::default(),
-        region: env.endpoints.region.clone(),
-        account_id: Some(ACCOUNT.into()),
-    };
-    let options = Options {
-        watch_namespace: Some(namespace.clone()),
-        max_concurrent_syncs: 2,
-    };
-    let controller = tokio::spawn(controller::run(
-        manager,
-        client.clone(),
-        settings,
-        options,
-        metrics,
-    ));
+    let controller =
+        testenv::spawn_controller(env, manager, client.clone(), &namespace, 2, metrics);
     World {
         api: Api::namespaced(client, &namespace),
         s3: s3_client(&sdk, None),

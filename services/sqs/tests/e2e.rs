@@ -10,18 +10,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use ack_runtime::aws::CallCounter;
-use ack_runtime::controller::{self, Options};
 use ack_runtime::metrics::Metrics;
-use ack_runtime::reconcile::Settings;
-use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
 use ack_sqs::{Queue, QueueManager};
 use aws_sdk_sqs::types::QueueAttributeName;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use testenv::controllers::ACCOUNT;
 use testenv::{RecordedRequest, TestEnv};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-const ACCOUNT: &str = "123456789012";
 const SYNCED: &str = "ACK.ResourceSynced";
 const TERMINAL: &str = "ACK.Terminal";
 /// The keys of ACK's default `--resource-tags`.
@@ -62,25 +59,8 @@ async fn world(prefix: &str) -> World {
         })
         .build();
     let manager = QueueManager::new(aws_sdk_sqs::Client::from_conf(config));
-    let settings = Settings {
-        controller_version: env!("CARGO_PKG_VERSION").into(),
-        default_tags: DefaultTags::default(),
-        deletion_policy: DeletionPolicy::Delete,
-        requeue: RequeueConfig::default(),
-        region: env.endpoints.region.clone(),
-        account_id: Some(ACCOUNT.into()),
-    };
-    let options = Options {
-        watch_namespace: Some(namespace.clone()),
-        max_concurrent_syncs: 2,
-    };
-    let controller = tokio::spawn(controller::run(
-        manager,
-        client.clone(),
-        settings,
-        options,
-        metrics,
-    ));
+    let controller =
+        testenv::spawn_controller(env, manager, client.clone(), &namespace, 2, metrics);
     World {
         api: Api::namespaced(client, &namespace),
         sqs: aws_sdk_sqs::Client::new(&sdk),

@@ -6,16 +6,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ack_runtime::aws::CallCounter;
-use ack_runtime::controller::{self, Options};
 use ack_runtime::metrics::Metrics;
-use ack_runtime::reconcile::Settings;
-use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
 use ack_sqs::{Queue, QueueManager};
 use kube::api::{Api, ListParams, PostParams};
 use serde_json::json;
 use testenv::TestEnv;
 
-const ACCOUNT: &str = "123456789012";
 const SYNCED: &str = "ACK.ResourceSynced";
 const COUNT: usize = 50;
 /// The first controller is stopped once at least this many queues are Synced…
@@ -34,25 +30,14 @@ async fn start_controller(namespace: &str) -> tokio::task::JoinHandle<()> {
             metrics: metrics.clone(),
         })
         .build();
-    let settings = Settings {
-        controller_version: env!("CARGO_PKG_VERSION").into(),
-        default_tags: DefaultTags::default(),
-        deletion_policy: DeletionPolicy::Delete,
-        requeue: RequeueConfig::default(),
-        region: env.endpoints.region.clone(),
-        account_id: Some(ACCOUNT.into()),
-    };
-    let options = Options {
-        watch_namespace: Some(namespace.to_string()),
-        max_concurrent_syncs: 2,
-    };
-    tokio::spawn(controller::run(
+    testenv::spawn_controller(
+        env,
         QueueManager::new(aws_sdk_sqs::Client::from_conf(config)),
         env.client().await,
-        settings,
-        options,
+        namespace,
+        2,
         metrics,
-    ))
+    )
 }
 
 fn is_synced(queue: &Queue) -> bool {

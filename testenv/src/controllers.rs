@@ -1,0 +1,39 @@
+//! Running a service's controller in-process against the test world, the way every service's
+//! end-to-end tests do: one controller per test, watching only that test's namespace.
+
+use ack_runtime::controller::{self, Options};
+use ack_runtime::manager::ResourceManager;
+use ack_runtime::metrics::Metrics;
+use ack_runtime::reconcile::Settings;
+use ack_runtime::{DefaultTags, DeletionPolicy, RequeueConfig};
+
+use crate::TestEnv;
+
+/// The account the emulator reports (moto's default).
+pub const ACCOUNT: &str = "123456789012";
+
+/// Spawns `manager`'s controller on the current runtime, watching only `namespace`, with ACK's
+/// defaults (default tags, deletion policy delete) and the emulator's region and account.
+/// Abort the handle to stop it.
+pub fn spawn_controller<M: ResourceManager>(
+    env: &TestEnv,
+    manager: M,
+    client: kube::Client,
+    namespace: &str,
+    max_concurrent_syncs: u16,
+    metrics: Metrics,
+) -> tokio::task::JoinHandle<()> {
+    let settings = Settings {
+        controller_version: env!("CARGO_PKG_VERSION").into(),
+        default_tags: DefaultTags::default(),
+        deletion_policy: DeletionPolicy::Delete,
+        requeue: RequeueConfig::default(),
+        region: env.endpoints.region.clone(),
+        account_id: Some(ACCOUNT.into()),
+    };
+    let options = Options {
+        watch_namespace: Some(namespace.to_string()),
+        max_concurrent_syncs,
+    };
+    tokio::spawn(controller::run(manager, client, settings, options, metrics))
+}
