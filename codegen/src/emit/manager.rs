@@ -126,9 +126,8 @@ impl Plan<'_> {
         let spec = format_ident!("{}Spec", self.resource.kind);
         let module = format_ident!("{}", rust::module_name(self.resource));
         let manager = format_ident!("{}", type_name(self.resource));
-        let errors = &self.resource.errors;
-        let (terminal, recoverable, not_found) =
-            (&errors.terminal, &errors.recoverable, &errors.not_found);
+        let error_codes = error_codes(self.resource);
+        let aws_error = aws_error_fn();
         let module_doc = format!(
             " The {} resource manager: translates between the custom resource and {} calls.",
             self.resource.kind, self.service.service_id
@@ -171,12 +170,7 @@ impl Plan<'_> {
 
             use super::#module::{#kind, #spec};
 
-            #[doc = " AWS error codes that need the user to change something."]
-            const TERMINAL_CODES: &[&str] = &[#(#terminal),*];
-            #[doc = " AWS error codes that are transient although sent as client errors."]
-            const RECOVERABLE_CODES: &[&str] = &[#(#recoverable),*];
-            #[doc = " AWS error codes meaning the resource does not exist."]
-            const NOT_FOUND_CODES: &[&str] = &[#(#not_found),*];
+            #error_codes
             #attribute_keys
 
             #[doc = #manager_doc]
@@ -208,22 +202,7 @@ impl Plan<'_> {
                 attributes.get(&#key_type::from(key)).cloned()
             }
 
-            #[doc = " Classifies an SDK error with this resource's error codes."]
-            fn aws_error<E>(error: SdkError<E>) -> ReconcileError
-            where
-                E: ProvideErrorMetadata + std::error::Error + 'static,
-            {
-                let status = error.raw_response().map(|r| r.status().as_u16());
-                let code = error.code().map(str::to_string);
-                let message = error
-                    .message()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
-                match code.as_deref() {
-                    Some(c) if RECOVERABLE_CODES.contains(&c) => ReconcileError::recoverable(c, message),
-                    c => ReconcileError::from_aws(c, message, status, TERMINAL_CODES, NOT_FOUND_CODES),
-                }
-            }
+            #aws_error
         }
     }
 
@@ -322,25 +301,7 @@ impl Plan<'_> {
             self.arn(),
             self.tags_methods(),
         ];
-        quote! {
-            impl ResourceManager for #manager {
-                type Resource = #kind;
-
-                fn service(&self) -> &'static str {
-                    #alias
-                }
-
-                fn adoption_keys(&self) -> &'static [&'static str] {
-                    &[#(#adoption_keys),*]
-                }
-
-                fn immutable_fields(&self) -> &'static [&'static str] {
-                    &[#(#immutable),*]
-                }
-
-                #(#methods)*
-            }
-        }
+        resource_manager_impl(&kind, &manager, alias, adoption_keys, immutable, &methods)
     }
 
     fn apply_adoption_fields(&self) -> TokenStream {
@@ -725,6 +686,82 @@ impl Plan<'_> {
                 }
                 Ok(())
             }
+        }
+    }
+}
+
+/// The error-code constants every manager style classifies SDK errors with.
+fn error_codes(resource: &Resource) -> TokenStream {
+    let errors = &resource.errors;
+    let (terminal, recoverable, not_found) =
+        (&errors.terminal, &errors.recoverable, &errors.not_found);
+    quote! {
+        #[doc = " AWS error codes that need the user to change something."]
+        const TERMINAL_CODES: &[&str] = &[#(#terminal),*];
+        #[doc = " AWS error codes that are transient although sent as client errors."]
+        const RECOVERABLE_CODES: &[&str] = &[#(#recoverable),*];
+        #[doc = " AWS error codes meaning the resource does not exist."]
+        const NOT_FOUND_CODES: &[&str] = &[#(#not_found),*];
+    }
+}
+
+/// `aws_error`: an SDK error classified with the constants of [`error_codes`]; codes the config
+/// calls recoverable are recoverable whatever their HTTP status.
+fn aws_error_fn() -> TokenStream {
+    quote! {
+        #[doc = " Classifies an SDK error with this resource's error codes."]
+        fn aws_error<E>(error: SdkError<E>) -> ReconcileError
+        where
+            E: ProvideErrorMetadata + std::error::Error + 'static,
+        {
+            let status = error.raw_response().map(|r| r.status().as_u16());
+            let code = error.code().map(str::to_string);
+            let message = error
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+            match code.as_deref() {
+                Some(c) if RECOVERABLE_CODES.contains(&c) => ReconcileError::recoverable(c, message),
+                c => ReconcileError::from_aws(c, message, status, TERMINAL_CODES, NOT_FOUND_CODES),
+            }
+        }
+    }
+}
+
+/// The `impl ResourceManager` every manager style fills with its own methods.
+fn resource_manager_impl<A, I>(
+    kind: &proc_macro2::Ident,
+    manager: &proc_macro2::Ident,
+    alias: &str,
+    adoption_keys: A,
+    immutable: I,
+    methods: &[TokenStream],
+) -> TokenStream
+where
+    A: IntoIterator,
+    A::Item: quote::ToTokens,
+    I: IntoIterator,
+    I::Item: quote::ToTokens,
+{
+    let adoption_keys = adoption_keys.into_iter();
+    let immutable = immutable.into_iter();
+    quote! {
+        impl ResourceManager for #manager {
+            type Resource = #kind;
+
+            fn service(&self) -> &'static str {
+                #alias
+            }
+
+            fn adoption_keys(&self) -> &'static [&'static str] {
+                &[#(#adoption_keys),*]
+            }
+
+            fn immutable_fields(&self) -> &'static [&'static str] {
+                &[#(#immutable),*]
+            }
+
+            #(#methods)*
         }
     }
 }

@@ -370,9 +370,8 @@ impl<'a> Describe<'a> {
         let kind = self.kind();
         let module = format_ident!("{}", rust::module_name(self.resource));
         let manager = format_ident!("{}", super::type_name(self.resource));
-        let errors = &self.resource.errors;
-        let (terminal, recoverable, not_found) =
-            (&errors.terminal, &errors.recoverable, &errors.not_found);
+        let error_codes = super::error_codes(self.resource);
+        let aws_error = super::aws_error_fn();
         let module_doc = format!(
             " The {} resource manager: translates between the custom resource and {} calls.",
             self.resource.kind, self.service.service_id
@@ -398,12 +397,7 @@ impl<'a> Describe<'a> {
 
             use super::#module::{#kind};
 
-            #[doc = " AWS error codes that need the user to change something."]
-            const TERMINAL_CODES: &[&str] = &[#(#terminal),*];
-            #[doc = " AWS error codes that are transient although sent as client errors."]
-            const RECOVERABLE_CODES: &[&str] = &[#(#recoverable),*];
-            #[doc = " AWS error codes meaning the resource does not exist."]
-            const NOT_FOUND_CODES: &[&str] = &[#(#not_found),*];
+            #error_codes
 
             #[doc = #manager_doc]
             pub struct #manager {
@@ -432,22 +426,7 @@ impl<'a> Describe<'a> {
 
             #trait_impl
 
-            #[doc = " Classifies an SDK error with this resource's error codes."]
-            fn aws_error<E>(error: SdkError<E>) -> ReconcileError
-            where
-                E: ProvideErrorMetadata + std::error::Error + 'static,
-            {
-                let status = error.raw_response().map(|r| r.status().as_u16());
-                let code = error.code().map(str::to_string);
-                let message = error
-                    .message()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
-                match code.as_deref() {
-                    Some(c) if RECOVERABLE_CODES.contains(&c) => ReconcileError::recoverable(c, message),
-                    c => ReconcileError::from_aws(c, message, status, TERMINAL_CODES, NOT_FOUND_CODES),
-                }
-            }
+            #aws_error
         }
     }
 
@@ -600,31 +579,14 @@ impl<'a> Describe<'a> {
             self.delta(),
             self.late_initialize(),
             self.is_synced(),
-            self.tags_methods(),
-        ];
-        quote! {
-            impl ResourceManager for #manager {
-                type Resource = #kind;
-
-                fn service(&self) -> &'static str {
-                    #alias
-                }
-
-                fn adoption_keys(&self) -> &'static [&'static str] {
-                    &[#(#adoption_keys),*]
-                }
-
-                fn immutable_fields(&self) -> &'static [&'static str] {
-                    &[#(#immutable),*]
-                }
-
+            quote! {
                 fn arn(&self, latest: &#kind) -> Option<String> {
                     latest.status.as_ref()?.ack_resource_metadata.as_ref()?.arn.clone()
                 }
-
-                #(#methods)*
-            }
-        }
+            },
+            self.tags_methods(),
+        ];
+        super::resource_manager_impl(&kind, &manager, alias, adoption_keys, immutable, &methods)
     }
 
     fn apply_adoption_fields(&self) -> TokenStream {

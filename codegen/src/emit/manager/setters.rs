@@ -454,9 +454,8 @@ impl SetterPlan<'_> {
         let spec = self.spec_type();
         let module = format_ident!("{}", rust::module_name(self.resource));
         let manager = format_ident!("{}", type_name(self.resource));
-        let errors = &self.resource.errors;
-        let (terminal, recoverable, not_found) =
-            (&errors.terminal, &errors.recoverable, &errors.not_found);
+        let error_codes = super::error_codes(self.resource);
+        let aws_error = super::aws_error_fn();
         let module_doc = format!(
             " The {} resource manager: translates between the custom resource and {} calls.",
             self.resource.kind, self.service.service_id
@@ -547,12 +546,7 @@ impl SetterPlan<'_> {
 
             use super::#module::{#kind, #spec};
 
-            #[doc = " AWS error codes that need the user to change something."]
-            const TERMINAL_CODES: &[&str] = &[#(#terminal),*];
-            #[doc = " AWS error codes that are transient although sent as client errors."]
-            const RECOVERABLE_CODES: &[&str] = &[#(#recoverable),*];
-            #[doc = " AWS error codes meaning the resource does not exist."]
-            const NOT_FOUND_CODES: &[&str] = &[#(#not_found),*];
+            #error_codes
             #[doc = " Error codes of the tag read meaning the resource has no tags."]
             const NO_TAGS_CODES: &[&str] = &[#(#tag_absent),*];
             #[doc = " The setter fields, in the order they are applied."]
@@ -735,22 +729,7 @@ impl SetterPlan<'_> {
                 error.code().is_some_and(|c| codes.contains(&c))
             }
 
-            #[doc = " Classifies an SDK error with this resource's error codes."]
-            fn aws_error<E>(error: SdkError<E>) -> ReconcileError
-            where
-                E: ProvideErrorMetadata + std::error::Error + 'static,
-            {
-                let status = error.raw_response().map(|r| r.status().as_u16());
-                let code = error.code().map(str::to_string);
-                let message = error
-                    .message()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
-                match code.as_deref() {
-                    Some(c) if RECOVERABLE_CODES.contains(&c) => ReconcileError::recoverable(c, message),
-                    c => ReconcileError::from_aws(c, message, status, TERMINAL_CODES, NOT_FOUND_CODES),
-                }
-            }
+            #aws_error
         })
     }
 }
@@ -779,25 +758,7 @@ impl SetterPlan<'_> {
             self.arn(),
             self.tags_methods().0,
         ];
-        quote! {
-            impl ResourceManager for #manager {
-                type Resource = #kind;
-
-                fn service(&self) -> &'static str {
-                    #alias
-                }
-
-                fn adoption_keys(&self) -> &'static [&'static str] {
-                    &[#(#adoption_keys),*]
-                }
-
-                fn immutable_fields(&self) -> &'static [&'static str] {
-                    &[#(#immutable),*]
-                }
-
-                #(#methods)*
-            }
-        }
+        super::resource_manager_impl(&kind, &manager, alias, adoption_keys, immutable, &methods)
     }
 
     fn apply_adoption_fields(&self) -> TokenStream {

@@ -277,10 +277,6 @@ impl ResourceManager for TableManager {
         &["spec.keySchema", "spec.localSecondaryIndexes", "spec.tableName"]
     }
 
-    fn arn(&self, latest: &Table) -> Option<String> {
-        latest.status.as_ref()?.ack_resource_metadata.as_ref()?.arn.clone()
-    }
-
     fn apply_adoption_fields(
         &self,
         resource: &mut Table,
@@ -781,6 +777,10 @@ impl ResourceManager for TableManager {
 
     fn is_synced(&self, latest: &Table) -> bool {
         crate::hooks::table::is_synced(latest)
+    }
+
+    fn arn(&self, latest: &Table) -> Option<String> {
+        latest.status.as_ref()?.ack_resource_metadata.as_ref()?.arn.clone()
     }
 
     fn tag_api_style(&self) -> TagApiStyle {
