@@ -159,6 +159,11 @@ fn extra_files(root: &Path, files: &[GeneratedFile]) -> Result<Vec<String>, Erro
 /// A unified-style diff of the first changed region: the lines between the common prefix and
 /// the common suffix, with context, cut after [`MAX_DIFF_LINES`].
 pub fn diff(old: &str, new: &str) -> String {
+    diff_at_most(old, new, MAX_DIFF_LINES)
+}
+
+/// [`diff`], cut after `max_lines` lines.
+pub fn diff_at_most(old: &str, new: &str, max_lines: usize) -> String {
     let old: Vec<&str> = old.lines().collect();
     let new: Vec<&str> = new.lines().collect();
     let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
@@ -184,9 +189,9 @@ pub fn diff(old: &str, new: &str) -> String {
     lines.extend(old[prefix..old_end].iter().map(|l| format!("-{l}")));
     lines.extend(new[prefix..new_end].iter().map(|l| format!("+{l}")));
     lines.extend(old[old_end..context_end].iter().map(|l| format!(" {l}")));
-    if lines.len() > MAX_DIFF_LINES {
-        let hidden = lines.len() - MAX_DIFF_LINES;
-        lines.truncate(MAX_DIFF_LINES);
+    if lines.len() > max_lines {
+        let hidden = lines.len() - max_lines;
+        lines.truncate(max_lines);
         lines.push(format!("… {hidden} more diff lines"));
     }
     lines.join("\n")

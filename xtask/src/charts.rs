@@ -38,8 +38,6 @@ pub const SERVICES: &[Service] = &[
 
 /// How many stale files `--check` shows a diff for; the rest are only named.
 const DIFFS_SHOWN: usize = 5;
-/// Lines of context around a change in a diff.
-const CONTEXT: usize = 3;
 /// Diff lines shown per file before eliding the rest.
 const MAX_DIFF_LINES: usize = 60;
 
@@ -395,41 +393,9 @@ pub fn write(root: &Path, files: &[ChartFile]) -> Result<Vec<String>> {
     Ok(touched)
 }
 
-/// A unified-style diff of the changed region (between the common prefix and suffix).
+/// A unified-style diff of the changed region, as codegen's staleness check shows it.
 fn diff(old: &str, new: &str) -> String {
-    let old: Vec<&str> = old.lines().collect();
-    let new: Vec<&str> = new.lines().collect();
-    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
-    let suffix = old[prefix..]
-        .iter()
-        .rev()
-        .zip(new[prefix..].iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let start = prefix.saturating_sub(CONTEXT);
-    let (old_end, new_end) = (old.len() - suffix, new.len() - suffix);
-    let after = (old_end + CONTEXT).min(old.len()) - old_end;
-    let mut lines = vec![format!(
-        "@@ -{},{} +{},{} @@",
-        start + 1,
-        old_end + after - start,
-        start + 1,
-        new_end + after - start
-    )];
-    lines.extend(old[start..prefix].iter().map(|l| format!(" {l}")));
-    lines.extend(old[prefix..old_end].iter().map(|l| format!("-{l}")));
-    lines.extend(new[prefix..new_end].iter().map(|l| format!("+{l}")));
-    lines.extend(
-        old[old_end..old_end + after]
-            .iter()
-            .map(|l| format!(" {l}")),
-    );
-    if lines.len() > MAX_DIFF_LINES {
-        let hidden = lines.len() - MAX_DIFF_LINES;
-        lines.truncate(MAX_DIFF_LINES);
-        lines.push(format!("… {hidden} more diff lines"));
-    }
-    lines.join("\n")
+    ack_codegen::output::diff_at_most(old, new, MAX_DIFF_LINES)
 }
 
 #[cfg(test)]
