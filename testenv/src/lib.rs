@@ -13,6 +13,7 @@ mod emulator_control;
 pub mod gobuild;
 mod kube_helpers;
 pub mod launch;
+pub mod manifests;
 mod process;
 pub mod toolchain;
 pub mod world;

@@ -6,7 +6,7 @@
 //! nor listed fails the test, so a new manifest cannot be silently ignored.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -55,13 +55,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "a replica in another region ($REPLICA_REGION_1), made invalid on purpose by ACK's test",
     ),
 ];
-
-fn manifests_dir() -> PathBuf {
-    std::env::var_os("ACK_COMPAT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/ack-compat"))
-        .join("manifests/dynamodb")
-}
 
 /// A table (and CR) name no other test or run uses.
 fn unique(prefix: &str) -> String {
@@ -225,62 +218,10 @@ async fn ack_example_manifests_sync_and_delete() {
         namespace,
     });
 
-    let dir = manifests_dir();
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|f| f.ends_with(".yaml") || f.ends_with(".yml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no manifests in {}", dir.display());
-    for (file, _) in SKIPPED {
-        assert!(
-            files.iter().any(|f| f == file),
-            "{file} is in SKIPPED but not in {}",
-            dir.display()
-        );
-    }
-
-    let mut skipped = Vec::new();
-    let mut runs = tokio::task::JoinSet::new();
-    for file in &files {
-        if let Some((_, reason)) = SKIPPED.iter().find(|(f, _)| f == file) {
-            eprintln!("SKIPPED dynamodb/{file}: {reason}");
-            skipped.push(format!("{file} ({reason})"));
-            continue;
-        }
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let (ctx, file) = (ctx.clone(), file.clone());
-        runs.spawn(async move {
-            let outcome = run_manifest(&ctx, &file, &text).await;
-            (file, outcome)
-        });
-    }
-    let mut synced = Vec::new();
-    let mut failed = Vec::new();
-    while let Some(joined) = runs.join_next().await {
-        let (file, outcome) = joined.expect("a manifest's task panicked");
-        match outcome {
-            Ok(()) => synced.push(file),
-            Err(why) => {
-                eprintln!("FAILED dynamodb/{file}: {why}");
-                failed.push(format!("{file}: {why}"));
-            }
-        }
-    }
+    testenv::manifests::sync_every_manifest("dynamodb", SKIPPED, |file, text| {
+        let ctx = ctx.clone();
+        async move { run_manifest(&ctx, &file, &text).await }
+    })
+    .await;
     controller.abort();
-    synced.sort();
-    eprintln!(
-        "ACK dynamodb manifests: synced {} ({}), skipped {} [{}], failed {}",
-        synced.len(),
-        synced.join(", "),
-        skipped.len(),
-        skipped.join("; "),
-        failed.len()
-    );
-    assert!(
-        failed.is_empty(),
-        "manifests neither synced nor listed in SKIPPED:\n{}",
-        failed.join("\n")
-    );
 }
