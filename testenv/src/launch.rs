@@ -40,9 +40,15 @@ impl Proc {
     }
 }
 
-/// Starts `cmd` with stdout and stderr appended to `log`.
+/// Starts `cmd` with stdout and stderr appended to `log`, in the directory that holds `log`.
+///
+/// A world's processes run in its run directory on purpose: that is how the stale-world sweep
+/// tells a live world from an orphaned one (see [`crate::world::fresh_dir`]).
 pub fn start(lifetime: Lifetime, name: &str, mut cmd: Command, log: &Path) -> Result<Proc> {
     let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    if let Some(dir) = log.parent().filter(|d| !d.as_os_str().is_empty()) {
+        cmd.current_dir(dir);
+    }
     cmd.stdin(Stdio::null())
         .stdout(out.try_clone()?)
         .stderr(out);

@@ -8,6 +8,7 @@
 
 use std::io;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::OnceLock;
 use std::sync::mpsc;
@@ -106,6 +107,22 @@ pub fn spawn_detached(mut cmd: Command) -> io::Result<u32> {
 pub fn is_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks for existence.
     unsafe { libc::kill(pid as i32, 0) == 0 }
+}
+
+/// The working directory of every process this user can see (`/proc/<pid>/cwd`).
+pub fn working_dirs() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|e| std::fs::read_link(e.path().join("cwd")).ok())
+        .collect()
 }
 
 /// Stops a detached group started by [`spawn_detached`] (init reaps it).

@@ -114,13 +114,16 @@ pub fn start(dir: &Path, lifetime: Lifetime) -> Result<World> {
     })
 }
 
-/// A fresh run directory under the system temp dir. Directories left by worlds whose owner has
-/// exited are removed first (a world owned by a test process cannot clean up after itself: statics
-/// are never dropped).
+/// Run directories are `<temp>/ack-rs-testenv-<creator pid>-<random>`.
+pub const RUN_DIR_PREFIX: &str = "ack-rs-testenv-";
+
+/// A fresh run directory under the system temp dir. Directories of worlds that are gone are
+/// removed first (a world owned by a test process cannot clean up after itself: statics are never
+/// dropped).
 pub fn fresh_dir() -> Result<PathBuf> {
     sweep_stale_dirs();
     let dir = std::env::temp_dir().join(format!(
-        "ack-rs-testenv-{}-{}",
+        "{RUN_DIR_PREFIX}{}-{}",
         std::process::id(),
         controlplane::random_hex(4)?
     ));
@@ -128,27 +131,36 @@ pub fn fresh_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn sweep_stale_dirs() {
+/// Removes the run directories of worlds that are gone, and only those.
+///
+/// A world is live while any of its own processes (etcd, kube-apiserver, the emulator, `dev`'s
+/// controllers) runs — they run with the run directory as their working directory — or while the
+/// process that created the directory still runs (it may be starting the world). The creator
+/// alone is not enough: `eval "$(cargo xtask testenv up)"` exits at once and leaves its world
+/// running, and an earlier sweep deleted such a world's etcd data under it.
+pub fn sweep_stale_dirs() {
     let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
         return;
     };
     let detached = DetachedState::load().map(|s| s.endpoints.dir);
+    let mut in_use: Option<Vec<PathBuf>> = None;
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(rest) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("ack-rs-testenv-"))
-        else {
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(RUN_DIR_PREFIX)) else {
             continue;
         };
-        let owner = rest
-            .split('-')
-            .next()
-            .and_then(|pid| pid.parse::<u32>().ok());
+        let Some(creator) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
         let path = entry.path();
-        if owner.is_some_and(|pid| !process::is_alive(pid)) && detached.as_ref() != Some(&path) {
-            let _ = fs::remove_dir_all(path);
+        if process::is_alive(creator) || detached.as_ref() == Some(&path) {
+            continue;
         }
+        let in_use = in_use.get_or_insert_with(process::working_dirs);
+        if in_use.iter().any(|cwd| cwd.starts_with(&path)) {
+            continue;
+        }
+        let _ = fs::remove_dir_all(path);
     }
 }
 
