@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use anyhow::Result;
 
 pub use controllers::spawn_controller;
-pub use emulator_control::{EmulatorControl, RecordedRequest};
+pub use emulator_control::{EmulatorControl, FaultReport, FaultRule, RecordedRequest};
 pub use kube_helpers::{condition_status, kube_client, wait_for_condition};
 pub use world::{Endpoints, World};
 

@@ -4,6 +4,8 @@
 - ``POST /_ackrs/system-tags`` ``{"service", "resource", "tags"}`` -> put ``aws:`` tags on a
   bucket / queue / table, as AWS itself would (tests cannot do this through the AWS API)
 - ``GET /_ackrs/requests`` -> the request log; ``DELETE /_ackrs/requests`` empties it
+- ``POST /_ackrs/faults`` adds a fault rule (see faults.py), ``GET`` lists them with counts,
+  ``DELETE /_ackrs/faults`` clears all, ``DELETE /_ackrs/faults/<id>`` one
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from typing import Any, Callable
 
 from . import moto_state
+from .faults import FaultRegistry, FaultRule
 from .request_log import RequestLog
 from .system_tags import is_system_tag_key
 from .wire_request import AwsRequest
@@ -29,9 +32,10 @@ _TAGGERS: dict[str, tuple[str, Callable[[str, dict[str, str]], bool]]] = {
 
 
 class ControlEndpoints:
-    def __init__(self, log: RequestLog, state_lock: threading.RLock):
+    def __init__(self, log: RequestLog, state_lock: threading.RLock, faults: FaultRegistry):
         self._log = log
         self._state_lock = state_lock
+        self._faults = faults
 
     def handle(self, request: AwsRequest) -> WireResponse:
         route = (request.method, request.path.rstrip("/"))
@@ -44,7 +48,33 @@ class ControlEndpoints:
         if route == ("DELETE", "/_ackrs/requests"):
             self._log.clear()
             return json_response(200, {"ok": True})
+        if route[1] == "/_ackrs/faults" or route[1].startswith("/_ackrs/faults/"):
+            return self._fault_endpoint(request, route)
         return json_response(404, {"error": f"no control endpoint {request.method} {request.path}"})
+
+    def _fault_endpoint(self, request: AwsRequest, route: tuple[str, str]) -> WireResponse:
+        method, path = route
+        if path == "/_ackrs/faults":
+            if method == "GET":
+                return json_response(200, self._faults.describe())
+            if method == "DELETE":
+                self._faults.clear()
+                return json_response(200, {"ok": True})
+            if method == "POST":
+                try:
+                    payload: Any = json.loads(request.body or b"null")
+                except ValueError:
+                    return json_response(400, {"error": "body is not JSON"})
+                rule = self._faults.add(payload)
+                if not isinstance(rule, FaultRule):
+                    return json_response(400, {"error": rule})
+                return json_response(200, rule.describe())
+        rule_id = path.rsplit("/", 1)[-1]
+        if method == "DELETE" and rule_id.isdigit():
+            if self._faults.remove(int(rule_id)):
+                return json_response(200, {"ok": True})
+            return json_response(404, {"error": f"no fault rule {rule_id}"})
+        return json_response(404, {"error": f"no control endpoint {method} {path}"})
 
     def _add_system_tags(self, request: AwsRequest) -> WireResponse:
         try:

@@ -9,6 +9,7 @@ import traceback
 from typing import Any, Callable, Iterable
 
 from .control import CONTROL_PREFIX, ControlEndpoints
+from .faults import FaultRegistry, drop_connection
 from .moto_state import account_id_for
 from .operations import classify
 from .request_log import RequestLog
@@ -32,7 +33,8 @@ class FidelityMiddleware:
         self.rules = ALL_RULES if rules is None else rules
         self.request_log = RequestLog()
         self.state_lock = threading.RLock()
-        self.control = ControlEndpoints(self.request_log, self.state_lock)
+        self.faults = FaultRegistry()
+        self.control = ControlEndpoints(self.request_log, self.state_lock, self.faults)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -43,6 +45,19 @@ class FidelityMiddleware:
             return self.control.handle(request).send(start_response)
 
         operation = classify(request)
+        # Injected faults come first: a throttled or failed call never reaches moto.
+        injected = self.faults.apply(operation, request)
+        if injected == "drop":
+            self.request_log.record(operation, 0, "ConnectionDropped", fault="drop")
+            drop_connection(environ)
+            # The answer goes nowhere; the server notes the dropped connection and moves on.
+            start_response("500 Internal Server Error", [("Content-Length", "0")])
+            return [b""]
+        if injected is not None:
+            self.request_log.record(
+                operation, injected.status, injected.error_code, fault="injected"
+            )
+            return injected.send(start_response)
         call = Call(request, operation, account_id_for(request))
         rules = [rule for rule in self.rules if rule.applies_to(call)]
         serialise = rules or (operation.service, operation.name) in _READS_OF_CORRECTED_STATE
