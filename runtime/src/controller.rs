@@ -23,7 +23,7 @@ use tracing::{info, warn};
 use crate::manager::ResourceManager;
 use crate::metrics::Metrics;
 use crate::reconcile::{self, EventNote, Input, Settings, Update, Writeback};
-use crate::requeue::Outcome;
+use crate::requeue::{self, Outcome};
 
 /// Errors talking to Kubernetes (AWS errors end up in conditions, not here).
 #[derive(Debug, thiserror::Error)]
@@ -217,7 +217,9 @@ async fn reconcile_one<M: ResourceManager>(
                 );
                 info!(name = %current.name_any(), namespace, outcome = ?update.outcome,
                       requeue_after = ?update.requeue.after(), "reconciled");
-                return Ok(Action::requeue(update.requeue.after()));
+                // Spread, so resources applied together do not resync or retry together.
+                let after = requeue::jitter(update.requeue.after(), fastrand::f64());
+                return Ok(Action::requeue(after));
             }
         }
     }

@@ -22,7 +22,11 @@ pub const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "ThrottledException",
     "RequestThrottledException",
+    // SQS's own (HTTP 400 in its JSON protocol, 403 in its old Query protocol).
+    "RequestThrottled",
     "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "PriorRequestNotComplete",
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
     "SlowDown",
@@ -93,6 +97,19 @@ pub fn classify(
     }
 }
 
+/// What a recoverable AWS failure was, in words for the condition message.
+pub fn transient_cause(code: Option<&str>, http_status: Option<u16>) -> &'static str {
+    match (code, http_status) {
+        (Some(c), _) if THROTTLING_CODES.contains(&c) => "AWS throttled the request",
+        (_, Some(429)) => "AWS throttled the request",
+        (_, None) => "no answer from AWS (timeout, connection reset or refused)",
+        (_, Some(408)) => "the request timed out at AWS",
+        (_, Some(409)) => "another operation on the resource is in progress at AWS",
+        (_, Some(500..=599)) => "AWS had a server error",
+        _ => "AWS had a transient error",
+    }
+}
+
 /// Why a reconcile did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ReconcileError {
@@ -127,7 +144,8 @@ impl ReconcileError {
     /// Builds the error for an AWS failure, classified by [`classify`].
     ///
     /// Without a code, the code becomes `HTTP<status>` or `NoResponse`, so the
-    /// condition reason is never empty.
+    /// condition reason is never empty. A recoverable error's message starts
+    /// with what happened ([`transient_cause`]) and that it will be retried.
     pub fn from_aws(
         code: Option<&str>,
         message: impl Into<String>,
@@ -142,7 +160,14 @@ impl ReconcileError {
         };
         match classify(code, http_status, terminal_codes, not_found_codes) {
             ErrorClass::Terminal => Self::terminal(code_text(), message),
-            ErrorClass::Recoverable => Self::recoverable(code_text(), message),
+            ErrorClass::Recoverable => Self::recoverable(
+                code_text(),
+                format!(
+                    "{}; retrying with backoff: {}",
+                    transient_cause(code, http_status),
+                    message.into()
+                ),
+            ),
             ErrorClass::NotFound => Self::NotFound,
         }
     }
@@ -221,6 +246,11 @@ mod tests {
             (Some("Throttling"), Some(400), Recoverable),
             (Some("ThrottlingException"), Some(400), Recoverable),
             (Some("RequestLimitExceeded"), Some(503), Recoverable),
+            (Some("RequestThrottled"), Some(400), Recoverable), // SQS
+            (Some("RequestThrottled"), Some(403), Recoverable),
+            (Some("SlowDown"), Some(503), Terminal), // (the test's service lists it terminal)
+            (Some("ServiceUnavailable"), Some(503), Recoverable),
+            (Some("InternalServerError"), Some(500), Recoverable),
             (Some("TooManyRequestsException"), Some(429), Recoverable),
             (Some("ProvisionedThroughputExceededException"), Some(400), Recoverable),
             (Some("RequestTimeout"), Some(400), Recoverable),
@@ -267,14 +297,29 @@ mod tests {
             (
                 Some("Throttling"),
                 Some(400),
-                ReconcileError::recoverable("Throttling", "bad"),
-                "Throttling: bad",
+                ReconcileError::recoverable(
+                    "Throttling",
+                    "AWS throttled the request; retrying with backoff: bad",
+                ),
+                "Throttling: AWS throttled the request; retrying with backoff: bad",
+            ),
+            (
+                Some("RequestThrottled"),
+                Some(400),
+                ReconcileError::recoverable(
+                    "RequestThrottled",
+                    "AWS throttled the request; retrying with backoff: bad",
+                ),
+                "RequestThrottled: AWS throttled the request; retrying with backoff: bad",
             ),
             (
                 None,
                 Some(503),
-                ReconcileError::recoverable("HTTP503", "bad"),
-                "HTTP503: bad",
+                ReconcileError::recoverable(
+                    "HTTP503",
+                    "AWS had a server error; retrying with backoff: bad",
+                ),
+                "HTTP503: AWS had a server error; retrying with backoff: bad",
             ),
             (
                 None,
@@ -285,8 +330,11 @@ mod tests {
             (
                 None,
                 None,
-                ReconcileError::recoverable("NoResponse", "bad"),
-                "NoResponse: bad",
+                ReconcileError::recoverable(
+                    "NoResponse",
+                    "no answer from AWS (timeout, connection reset or refused); retrying with backoff: bad",
+                ),
+                "NoResponse: no answer from AWS (timeout, connection reset or refused); retrying with backoff: bad",
             ),
             (
                 Some("NoSuchBucket"),

@@ -80,6 +80,11 @@ pub struct Flags {
     /// Account ID for `status.ackResourceMetadata.ownerAccountID` when an ARN does not carry one.
     #[arg(long, env = "ACK_AWS_ACCOUNT_ID")]
     pub aws_account_id: Option<String>,
+
+    /// Client-side AWS call rate limits, `service[:Op1|Op2]=rate:burst,…` (calls per second; see
+    /// `ack_runtime::throttle`), e.g. `sqs=20:40,sqs:GetQueueAttributes=5:10`.
+    #[arg(long, env = "AWS_API_THROTTLE", default_value = "", value_parser = crate::throttle::parse_rules_flag)]
+    pub aws_api_throttle: crate::throttle::ThrottleRules,
 }
 
 /// `:8080` (Go style, as ACK's chart passes it) means all interfaces.
@@ -168,6 +173,27 @@ mod tests {
         assert_eq!(flags.deletion_policy, DeletionPolicy::Delete);
         assert_eq!(flags.watch_namespace(), None);
         assert_eq!(flags.resource_tags, DEFAULT_RESOURCE_TAGS);
+    }
+
+    #[test]
+    fn aws_api_throttle_parses_and_refuses_bad_entries() {
+        let flags = Flags::try_parse_from([
+            "ctl",
+            "--aws-api-throttle=sqs=20:40,sqs:GetQueueAttributes|ListQueueTags=5:10",
+        ])
+        .unwrap();
+        assert_eq!(flags.aws_api_throttle.0.len(), 2);
+        assert!(
+            Flags::try_parse_from(["ctl"])
+                .unwrap()
+                .aws_api_throttle
+                .0
+                .is_empty()
+        );
+        let err = Flags::try_parse_from(["ctl", "--aws-api-throttle=sqs=5"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rate:burst"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! | [`error`]       | Terminal / Recoverable / NotFound classification          |
 //! | [`requeue`]     | when to reconcile again                                   |
 //! | [`deletion`]    | deletion policy precedence and read-only                  |
+//! | [`throttle`]    | `--aws-api-throttle`: token buckets per service/operation |
 //!
 //! The reconciler built on them:
 //!
@@ -21,7 +22,7 @@
 //! | [`reconcile`]   | one reconcile of one CR, returning what to write back     |
 //! | [`controller`]  | kube-runtime `Controller` wiring, applying write-backs    |
 //! | [`flags`]       | ACK's controller flags (also from the environment)        |
-//! | [`aws`]         | SDK config (retries, timeouts) and the call counter       |
+//! | [`aws`]         | SDK config (retries, timeouts), call counter, rate limits |
 //! | [`metrics`]     | Prometheus metrics with ACK's names                       |
 //! | [`process`]     | the process every service `main` calls                    |
 //!
@@ -43,6 +44,7 @@ pub mod reconcile;
 pub mod requeue;
 pub mod status;
 pub mod tags;
+pub mod throttle;
 pub mod typed;
 
 pub use adopt::{AdoptionDecision, Remote};

@@ -1,6 +1,7 @@
 //! Prometheus metrics, with ACK's names for outbound AWS calls.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -28,6 +29,12 @@ pub struct Metrics {
     registry: Arc<Registry>,
     pub outbound_requests: Family<ApiCallLabels, Counter>,
     pub outbound_errors: Family<ApiCallLabels, Counter>,
+    /// Attempts AWS answered with a throttling error (as the SDK's retry classifiers judge it).
+    pub throttled: Family<ApiCallLabels, Counter>,
+    /// Attempts after the first, made by the SDK's retries.
+    pub retries: Family<ApiCallLabels, Counter>,
+    /// Seconds calls waited for an `--aws-api-throttle` token.
+    pub rate_limiter_wait_seconds: Family<ApiCallLabels, Counter<f64, AtomicU64>>,
     pub reconciles: Family<ReconcileLabels, Counter>,
     pub reconcile_seconds: Family<ReconcileLabels, Histogram>,
 }
@@ -37,6 +44,9 @@ impl Default for Metrics {
         let mut registry = Registry::default();
         let outbound_requests = Family::<ApiCallLabels, Counter>::default();
         let outbound_errors = Family::<ApiCallLabels, Counter>::default();
+        let throttled = Family::<ApiCallLabels, Counter>::default();
+        let retries = Family::<ApiCallLabels, Counter>::default();
+        let rate_limiter_wait_seconds = Family::<ApiCallLabels, Counter<f64, AtomicU64>>::default();
         let reconciles = Family::<ReconcileLabels, Counter>::default();
         let reconcile_seconds = Family::<ReconcileLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.005, 2.0, 14))
@@ -52,6 +62,21 @@ impl Default for Metrics {
             outbound_errors.clone(),
         );
         registry.register(
+            "ack_outbound_api_throttled",
+            "AWS API attempts answered with a throttling error",
+            throttled.clone(),
+        );
+        registry.register(
+            "ack_outbound_api_retries",
+            "AWS API attempts retried by the SDK",
+            retries.clone(),
+        );
+        registry.register(
+            "ack_outbound_api_rate_limiter_wait_seconds",
+            "Seconds AWS API calls waited for an --aws-api-throttle token",
+            rate_limiter_wait_seconds.clone(),
+        );
+        registry.register(
             "ack_reconcile",
             "Reconciles by kind and outcome",
             reconciles.clone(),
@@ -65,9 +90,18 @@ impl Default for Metrics {
             registry: Arc::new(registry),
             outbound_requests,
             outbound_errors,
+            throttled,
+            retries,
+            rate_limiter_wait_seconds,
             reconciles,
             reconcile_seconds,
         }
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
     }
 }
 

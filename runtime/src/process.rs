@@ -51,7 +51,14 @@ where
         .await
         .context("connecting to Kubernetes")?;
     let metrics = Metrics::default();
-    let sdk = crate::aws::sdk_config(Some(&region), flags.aws_endpoint_url.as_deref()).await;
+    let throttle = Arc::new(crate::throttle::ApiThrottle::new(&flags.aws_api_throttle.0));
+    let sdk = crate::aws::sdk_config(
+        Some(&region),
+        flags.aws_endpoint_url.as_deref(),
+        throttle,
+        metrics.clone(),
+    )
+    .await;
     let manager = make_manager(ManagerContext {
         sdk: sdk.clone(),
         metrics: metrics.clone(),

@@ -5,8 +5,8 @@
 //! outcome of a reconcile to the delay. The attempt count is the caller's to
 //! keep (reset it when the resource syncs), so this module stays pure.
 //!
-//! No jitter is added: the caller may add some if many resources fail at once
-//! and should not retry in lockstep.
+//! [`decide`] adds no jitter; the controller spreads every delay with [`jitter`]
+//! so N resources applied together neither resync nor retry together.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -126,6 +126,15 @@ impl RequeueDecision {
     }
 }
 
+/// How far [`jitter`] moves a delay, either way (Crossplane's providers use 10% too).
+pub const JITTER: f64 = 0.1;
+
+/// `delay` moved by up to ±[`JITTER`]; `unit` is a random number in `[0, 1)`.
+pub fn jitter(delay: Duration, unit: f64) -> Duration {
+    let factor = 1.0 - JITTER + 2.0 * JITTER * unit.clamp(0.0, 1.0);
+    delay.mul_f64(factor)
+}
+
 /// Decides when to reconcile a resource of `kind` again.
 ///
 /// `attempt` counts consecutive non-synced outcomes before this one (0 the
@@ -240,7 +249,23 @@ mod tests {
         assert_eq!(zero.delay(3), Duration::ZERO);
     }
 
+    #[test]
+    fn jitter_spreads_within_ten_percent() {
+        assert_eq!(jitter(secs(1000), 0.0), secs(900));
+        assert_eq!(jitter(secs(1000), 0.5), secs(1000));
+        assert_eq!(jitter(secs(1000), 1.0), secs(1100));
+        assert_eq!(jitter(Duration::ZERO, 0.3), Duration::ZERO);
+    }
+
     proptest! {
+        #[test]
+        fn jitter_stays_in_bounds(delay_ms in 0u64..100_000_000, unit in 0.0f64..1.0) {
+            let d = Duration::from_millis(delay_ms);
+            let j = jitter(d, unit);
+            prop_assert!(j >= d.mul_f64(0.9) - Duration::from_nanos(1));
+            prop_assert!(j <= d.mul_f64(1.1) + Duration::from_nanos(1));
+        }
+
         #[test]
         fn backoff_is_monotonic_and_capped(
             base_ms in 0u64..10_000,

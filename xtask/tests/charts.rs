@@ -153,6 +153,9 @@ fn everything() -> String {
 aws:
   region: eu-west-1
   endpoint_url: http://aws.example:4566
+  apiThrottle:
+    - sqs=20:40
+    - sqs:GetQueueAttributes|ListQueueTags=0.5:2
   credentials:
     secretName: aws-creds
     secretKey: creds
@@ -451,6 +454,7 @@ fn deployment_follows_the_values() {
         json!([
             "--aws-region=eu-west-1",
             "--aws-endpoint-url=http://aws.example:4566",
+            "--aws-api-throttle=sqs=20:40,sqs:GetQueueAttributes|ListQueueTags=0.5:2",
             "--watch-namespace=team-a",
             "--reconcile-default-resync-seconds=1000000",
             "--reconcile-default-max-concurrent-syncs=4",
@@ -816,6 +820,8 @@ fn values_schema_rejects_bad_values() {
         ),
         ("watchSelectors: app=x\n", "/watchSelectors"),
         ("aws:\n  endpoint_url: not a url\n", "/aws/endpoint_url"),
+        ("aws:\n  apiThrottle: [\"sqs=5\"]\n", "/aws/apiThrottle/0"),
+        ("aws:\n  apiThrottle: [\"sqs=5:0\"]\n", "/aws/apiThrottle/0"),
         (
             "deployment:\n  containerPort: 8081\n",
             "/deployment/containerPort",
