@@ -191,6 +191,16 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         let m = self.manager;
         // Everything the user wrote is checked before the first AWS call.
         let read_only = annotations::read_only(self.annotations())?;
+        annotations::check_region(self.annotations(), None, &self.input.settings.region)?;
+        // A deletion policy nobody can follow is refused now, not when the CR is deleted.
+        deletion::plan(
+            self.annotations(),
+            self.cr.meta().namespace.as_deref().unwrap_or_default(),
+            self.input.namespace_annotations,
+            m.service(),
+            self.input.settings.deletion_policy,
+        )
+        .map_err(ReconcileError::from)?;
         let policy = AdoptionPolicy::from_annotations(self.annotations())?;
         if let Some(tags) = m.spec_tags(self.cr) {
             tags::validate_user_tags(&tags)?;
@@ -202,7 +212,11 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         let mut desired = self.cr.clone();
         if let Some(policy) = policy.filter(|_| !managed) {
             match AdoptionFields::from_annotations(self.annotations(), m.adoption_keys())? {
-                Some(fields) => m.apply_adoption_fields(&mut desired, &fields)?,
+                Some(fields) => {
+                    let region = &self.input.settings.region;
+                    annotations::check_region(None, fields.get("region"), region)?;
+                    m.apply_adoption_fields(&mut desired, &fields)?
+                }
                 // adopt-or-create may name the resource through its spec alone (as ACK's
                 // manifests do); plain adopt must say what to adopt.
                 None if policy == AdoptionPolicy::AdoptOrCreate => {}
