@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, in Rust instead of Makefiles and shell.
 
 mod bench;
+mod chaos;
 mod charts;
 mod codegen_cmd;
 mod dev;
@@ -33,6 +34,12 @@ enum Task {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// The chaos suite at full size (200 CRs per case, a 60 s AWS outage…) on its own test
+    /// world; prints each case's figures. `cargo xtask test` runs the same cases small.
+    Chaos {
+        /// Only the cases whose name contains this.
+        filter: Option<String>,
+    },
     /// Measure a controller on the test world (memory, convergence, AWS calls per resync).
     Bench(bench::Args),
     /// A playground: test world, CRDs, every controller, the example app chart and an adopted
@@ -62,6 +69,7 @@ fn main() -> Result<()> {
         Task::Testenv { action } => testenv_cmd::run(action),
         Task::Test { cargo_args } => test::run(&cargo_args),
         Task::Dev => dev::run(),
+        Task::Chaos { filter } => chaos::run(filter.as_deref()),
         Task::Bench(args) => bench::run(args),
         // Charts carry copies of the CRDs, so they are regenerated (or checked) with them.
         Task::Codegen { check } => codegen_cmd::codegen(check)
