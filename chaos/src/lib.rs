@@ -105,7 +105,8 @@ impl Kind {
         }
     }
 
-    fn spec(self, name: &str) -> Value {
+    /// A minimal valid spec for an AWS resource called `name`.
+    pub fn spec(self, name: &str) -> Value {
         match self {
             Kind::Bucket => json!({ "name": name }),
             Kind::Queue => json!({ "queueName": name }),
@@ -315,7 +316,7 @@ impl Case {
         }
     }
 
-    fn api(&self, kind: Kind) -> Api<DynamicObject> {
+    pub fn api(&self, kind: Kind) -> Api<DynamicObject> {
         Api::namespaced_with(self.client.clone(), &self.namespace, &kind.api_resource())
     }
 
