@@ -324,6 +324,31 @@ async fn adoption_of_cloudformation_buckets_under_server_errors() -> Result {
         case.create(r, &annotations).await?;
     }
     case.converge(Idle).await?;
+    // Adoption itself changes nothing in AWS (the CR is Synced with AWS's state); the default
+    // tags are written by the reconcile after it, so they are waited for, faults still on.
+    let deadline = Instant::now() + scale.converge;
+    for r in &case.resources {
+        loop {
+            let tags = case.s3.get_bucket_tagging().bucket(&r.name).send().await;
+            let keys: BTreeSet<String> = tags
+                .map(|t| t.tag_set.into_iter().map(|t| t.key).collect())
+                .unwrap_or_default();
+            if keys.contains("services.k8s.aws/namespace") {
+                assert!(
+                    keys.contains("aws:cloudformation:stack-name"),
+                    "{}: {keys:?}",
+                    r.name
+                );
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: default tags never added: {keys:?}",
+                r.name
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
     let injected = case.clear_faults().await?;
     let calls = case.calls().await?;
     let tag_writes: Vec<_> = calls
@@ -335,26 +360,6 @@ async fn adoption_of_cloudformation_buckets_under_server_errors() -> Result {
         .filter(|c| c.fault.is_none() && c.status >= 400)
         .collect();
     assert!(refused.is_empty(), "tag writes S3 refused: {refused:?}");
-    for r in &case.resources {
-        let tags = case
-            .s3
-            .get_bucket_tagging()
-            .bucket(&r.name)
-            .send()
-            .await?
-            .tag_set;
-        let keys: BTreeSet<&str> = tags.iter().map(|t| t.key()).collect();
-        assert!(
-            keys.contains("aws:cloudformation:stack-name"),
-            "{}: {keys:?}",
-            r.name
-        );
-        assert!(
-            keys.contains("services.k8s.aws/namespace"),
-            "{}: default tags not added: {keys:?}",
-            r.name
-        );
-    }
     assert!(injected > 0, "no fault was injected");
     case.report(json!({
         "faults_injected": injected, "tag_writes": tag_writes.len(),
