@@ -1,0 +1,468 @@
+//! `ack-rs import cloudformation` and `ack-rs status` on the real test world: a stack made in the
+//! emulator (with a nested stack and a type no controller serves) becomes adoption CRs that the
+//! controllers adopt, changing nothing in AWS but ACK's default tags, and `status` shows them
+//! adopted and synced.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use ack_runtime::metrics::Metrics;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use serde_json::{Value, json};
+use testenv::TestEnv;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{nanos:x}")
+}
+
+/// Runs `ack-rs` with the test world's environment (AWS endpoint, credentials, kubeconfig).
+fn ack_rs(env: &TestEnv, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ack-rs"))
+        .envs(env.endpoints.env())
+        .args(args)
+        .output()
+        .expect("running ack-rs")
+}
+
+fn stdout_of(out: Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn kubectl_apply(env: &TestEnv, namespace: &str, yaml: &str) {
+    let mut child = env
+        .kubectl()
+        .args(["apply", "-n", namespace, "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(yaml.as_bytes())
+        .unwrap();
+    stdout_of(child.wait_with_output().unwrap(), "kubectl apply");
+}
+
+fn api(client: &kube::Client, namespace: &str, group: &str, kind: &str) -> Api<DynamicObject> {
+    let gvk = GroupVersionKind::gvk(group, "v1alpha1", kind);
+    Api::namespaced_with(client.clone(), namespace, &ApiResource::from_gvk(&gvk))
+}
+
+/// The three controllers, in-process, watching `namespace`.
+async fn controllers(env: &TestEnv, namespace: &str) -> Vec<tokio::task::JoinHandle<()>> {
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crds");
+    let files = [
+        crds.join("s3.services.k8s.aws_buckets.yaml"),
+        crds.join("sqs.services.k8s.aws_queues.yaml"),
+        crds.join("dynamodb.services.k8s.aws_tables.yaml"),
+    ];
+    env.install_crds(&files.iter().map(|p| p.as_path()).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let client = env.client().await;
+    let sdk = env.aws().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    vec![
+        testenv::spawn_controller(
+            env,
+            ack_s3::BucketManager::new(s3),
+            client.clone(),
+            namespace,
+            2,
+            Metrics::default(),
+        ),
+        testenv::spawn_controller(
+            env,
+            ack_sqs::QueueManager::new(aws_sdk_sqs::Client::new(&sdk)),
+            client.clone(),
+            namespace,
+            2,
+            Metrics::default(),
+        ),
+        testenv::spawn_controller(
+            env,
+            ack_dynamodb::TableManager::new(aws_sdk_dynamodb::Client::new(&sdk)),
+            client,
+            namespace,
+            2,
+            Metrics::default(),
+        ),
+    ]
+}
+
+fn table_resource(name: &str) -> Value {
+    json!({"Type": "AWS::DynamoDB::Table", "Properties": {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"}
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"}
+        ]
+    }})
+}
+
+async fn create_stack(env: &TestEnv, name: &str, template: &Value) {
+    let sdk = env.aws().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
+    cfn.create_stack()
+        .stack_name(name)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .expect("creating the stack");
+}
+
+/// Every AWS call made on a resource whose identifier contains one of `names`.
+fn calls_on(env: &TestEnv, names: &[&str]) -> Vec<String> {
+    env.emulator()
+        .requests()
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.resource
+                .as_deref()
+                .is_some_and(|res| names.iter().any(|n| res.contains(n)))
+        })
+        .map(|r| r.operation)
+        .collect()
+}
+
+fn is_read(operation: &str) -> bool {
+    ["Get", "List", "Describe", "Head"]
+        .iter()
+        .any(|p| operation.starts_with(p))
+}
+
+#[tokio::test]
+async fn a_stack_is_imported_adopted_and_shown_in_status() {
+    let env = TestEnv::get();
+    let sdk = env.aws().await;
+    let (bucket, queue, dlq, table) = (
+        unique("imp-assets"),
+        unique("imp-jobs"),
+        unique("imp-dlq"),
+        unique("imp-items"),
+    );
+
+    // The nested stack's template is read from S3, as CloudFormation does.
+    let templates = unique("imp-templates");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let region = &env.endpoints.region;
+    s3.create_bucket()
+        .bucket(&templates)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let nested = json!({"Resources": {
+        "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": dlq}}
+    }});
+    s3.put_object()
+        .bucket(&templates)
+        .key("workers.json")
+        .body(nested.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let stack = unique("imp-stack");
+    create_stack(
+        env,
+        &stack,
+        &json!({"Resources": {
+            "AssetsBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}},
+            "JobsQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": queue}},
+            "Items": table_resource(&table),
+            "Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": unique("imp-alerts")}},
+            "Workers": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+                "TemplateURL": format!("https://s3.{region}.amazonaws.com/{templates}/workers.json")
+            }}
+        }}),
+    )
+    .await;
+
+    // Import: one CR per served resource, the nested stack's queue included.
+    let namespace = env.namespace("import").await;
+    let out = ack_rs(
+        env,
+        &[
+            "import",
+            "cloudformation",
+            "--stack",
+            &stack,
+            "--namespace",
+            &namespace,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let yaml = stdout_of(out, "ack-rs import");
+    assert!(
+        stderr.contains("Alerts") && stderr.contains("sns.services.k8s.aws"),
+        "the SNS topic is listed as not imported, with why: {stderr}"
+    );
+    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&yaml)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let names: BTreeSet<(String, String)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().to_string(),
+                d["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            ("Bucket".into(), "assets-bucket".into()),
+            ("Queue".into(), "jobs-queue".into()),
+            ("Queue".into(), "workers-dlq".into()),
+            ("Table".into(), "items".into()),
+        ]),
+        "{yaml}"
+    );
+    let table_doc = docs.iter().find(|d| d["kind"] == "Table").unwrap();
+    assert_eq!(
+        table_doc["spec"]["keySchema"],
+        json!([{"attributeName": "pk", "keyType": "HASH"}, {"attributeName": "sk", "keyType": "RANGE"}])
+    );
+
+    // -o DIR writes the same CRs, one file each.
+    let dir = env.endpoints.dir.join(&namespace);
+    let out = ack_rs(
+        env,
+        &[
+            "import",
+            "cloudformation",
+            "--stack",
+            &stack,
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+    );
+    stdout_of(out, "ack-rs import -o");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "bucket-assets-bucket.yaml",
+            "queue-jobs-queue.yaml",
+            "queue-workers-dlq.yaml",
+            "table-items.yaml"
+        ]
+    );
+
+    // The app chart holds one queue: the tool says so instead of dropping one.
+    let out = ack_rs(
+        env,
+        &[
+            "import",
+            "cloudformation",
+            "--stack",
+            &stack,
+            "--helm-values",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("JobsQueue, Dlq"), "{err}");
+
+    // Apply: the controllers adopt everything and change nothing in AWS.
+    let client = env.client().await;
+    let _controllers = controllers(env, &namespace).await;
+    kubectl_apply(env, &namespace, &yaml);
+    for (group, kind, name) in [
+        ("s3.services.k8s.aws", "Bucket", "assets-bucket"),
+        ("sqs.services.k8s.aws", "Queue", "jobs-queue"),
+        ("sqs.services.k8s.aws", "Queue", "workers-dlq"),
+        ("dynamodb.services.k8s.aws", "Table", "items"),
+    ] {
+        let obj = testenv::wait_for_condition(
+            &api(&client, &namespace, group, kind),
+            name,
+            "ACK.ResourceSynced",
+            "True",
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+        let annotations = obj.metadata.annotations.unwrap_or_default();
+        assert_eq!(
+            annotations
+                .get("services.k8s.aws/adopted")
+                .map(String::as_str),
+            Some("true"),
+            "{kind}/{name}"
+        );
+    }
+    // Adopting changes nothing in AWS but ACK's default tags, added beside the stack's system tags.
+    let writes: Vec<String> = calls_on(env, &[&bucket, &queue, &dlq, &table])
+        .into_iter()
+        .filter(|op| !is_read(op) && !op.starts_with("Create"))
+        .collect();
+    assert!(
+        writes
+            .iter()
+            .all(|op| ["PutBucketTagging", "TagQueue", "TagResource"].contains(&op.as_str())),
+        "adoption changed more than tags in AWS: {writes:?}"
+    );
+    let bucket_tags: BTreeSet<String> = s3
+        .get_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap()
+        .tag_set()
+        .iter()
+        .map(|t| t.key().to_string())
+        .collect();
+    assert!(
+        bucket_tags.contains("aws:cloudformation:stack-name")
+            && bucket_tags.contains("aws:cloudformation:logical-id"),
+        "the stack's system tags stay: {bucket_tags:?}"
+    );
+
+    // Status: four adopted, synced resources, in people's and machines' formats.
+    let rows: Vec<Value> = serde_json::from_str(&stdout_of(
+        ack_rs(env, &["status", "-n", &namespace, "-o", "json"]),
+        "ack-rs status",
+    ))
+    .unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for row in &rows {
+        assert_eq!(row["mode"], "adopted", "{row}");
+        assert_eq!(row["synced"], "True", "{row}");
+        assert_eq!(row["last_error"], Value::Null, "{row}");
+    }
+    let table = stdout_of(
+        ack_rs(env, &["status", "-n", &namespace]),
+        "ack-rs status (table)",
+    );
+    assert!(
+        table.starts_with("NAMESPACE")
+            && table.contains("workers-dlq")
+            && table.contains("adopted"),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn helm_values_adopt_a_stack_through_the_app_chart() {
+    let env = TestEnv::get();
+    let (bucket, queue, table) = (unique("hv-assets"), unique("hv-jobs"), unique("hv-items"));
+    let stack = unique("hv-stack");
+    create_stack(
+        env,
+        &stack,
+        &json!({"Resources": {
+            "Assets": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}},
+            "Jobs": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": queue}},
+            "Items": table_resource(&table)
+        }}),
+    )
+    .await;
+    let values = stdout_of(
+        ack_rs(
+            env,
+            &[
+                "import",
+                "cloudformation",
+                "--stack",
+                &stack,
+                "--helm-values",
+            ],
+        ),
+        "ack-rs import --helm-values",
+    );
+    let namespace = env.namespace("import-helm").await;
+    let values_file = env.endpoints.dir.join(format!("{namespace}-values.yaml"));
+    std::fs::write(&values_file, &values).unwrap();
+
+    let client = env.client().await;
+    let _controllers = controllers(env, &namespace).await;
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app-chart");
+    stdout_of(
+        env.helm()
+            .args(["install", "app"])
+            .arg(&chart)
+            .args(["-n", &namespace, "-f"])
+            .arg(&values_file)
+            .output()
+            .unwrap(),
+        "helm install",
+    );
+    for (group, kind, name) in [
+        ("s3.services.k8s.aws", "Bucket", "app-assets"),
+        ("sqs.services.k8s.aws", "Queue", "app-jobs"),
+        ("dynamodb.services.k8s.aws", "Table", "app-items"),
+    ] {
+        let obj = testenv::wait_for_condition(
+            &api(&client, &namespace, group, kind),
+            name,
+            "ACK.ResourceSynced",
+            "True",
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+        let annotations = obj.metadata.annotations.unwrap_or_default();
+        assert_eq!(
+            annotations
+                .get("services.k8s.aws/deletion-policy")
+                .map(String::as_str),
+            Some("retain"),
+            "{kind}/{name}"
+        );
+        assert_eq!(
+            annotations
+                .get("services.k8s.aws/adopted")
+                .map(String::as_str),
+            Some("true"),
+            "{kind}/{name}"
+        );
+    }
+    let adopted_table = api(&client, &namespace, "dynamodb.services.k8s.aws", "Table")
+        .get("app-items")
+        .await
+        .unwrap();
+    assert_eq!(adopted_table.data["spec"]["tableName"], table);
+}
