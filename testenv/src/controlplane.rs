@@ -1,6 +1,10 @@
 //! etcd + kube-apiserver on 127.0.0.1, configured like envtest plus what our tests need: RBAC, a
 //! static admin token in `system:masters`, and service-account signing keys (so tests can mint
 //! tokens for a chart's ServiceAccount and really exercise its RBAC).
+//!
+//! With a node, kube-apiserver listens on the node bridge's gateway instead (so pods reach it),
+//! authorizes kubelet with the Node authorizer, mounts service-account tokens into pods (the
+//! ServiceAccount admission plugin) and gives the node's components tokens and kubeconfigs.
 
 use std::fs;
 use std::io::Read;
@@ -12,15 +16,45 @@ use anyhow::{Context, Result, bail};
 
 use crate::gobuild::{ETCD, KUBERNETES};
 use crate::launch::{self, Lifetime, Proc};
+use crate::node::{self, Network};
 
 pub struct ControlPlane {
     pub url: String,
+    pub port: u16,
     pub kubeconfig: PathBuf,
+    /// kube-apiserver's self-signed serving certificate and its CA (`apiserver.crt`).
+    pub cert_dir: PathBuf,
     pub procs: Vec<Proc>,
 }
 
-/// Starts etcd and kube-apiserver with their data, keys and logs under `dir`.
-pub fn start(dir: &Path, lifetime: Lifetime) -> Result<ControlPlane> {
+/// The node's components, each with its own identity: (component, user, group).
+fn components() -> [(&'static str, String, &'static str); 3] {
+    [
+        (
+            "kube-controller-manager",
+            "system:kube-controller-manager".into(),
+            "",
+        ),
+        ("kube-scheduler", "system:kube-scheduler".into(), ""),
+        (
+            "kubelet",
+            format!("system:node:{}", node::NAME),
+            "system:nodes",
+        ),
+    ]
+}
+
+impl ControlPlane {
+    /// The kubeconfig of one of the node's components (see [`components`]).
+    pub fn component_kubeconfig(&self, component: &str) -> PathBuf {
+        self.kubeconfig
+            .with_file_name(format!("kubeconfig-{component}"))
+    }
+}
+
+/// Starts etcd and kube-apiserver with their data, keys and logs under `dir`; with `network`,
+/// ready for a node on that network.
+pub fn start(dir: &Path, lifetime: Lifetime, network: Option<&Network>) -> Result<ControlPlane> {
     let kubernetes = KUBERNETES.ensure()?;
     let etcd_bin = ETCD.ensure()?.join("etcd");
     fs::create_dir_all(dir)?;
@@ -51,21 +85,30 @@ pub fn start(dir: &Path, lifetime: Lifetime) -> Result<ControlPlane> {
     )?;
 
     let token = random_hex(16)?;
+    let mut token_lines = format!("{token},admin,admin,\"system:masters\"\n");
+    let mut component_tokens = Vec::new();
+    if network.is_some() {
+        for (component, user, group) in components() {
+            let secret = random_hex(16)?;
+            token_lines.push_str(&format!("{secret},{user},{user},\"{group}\"\n"));
+            component_tokens.push((component, secret));
+        }
+    }
     let tokens = dir.join("tokens.csv");
-    fs::write(&tokens, format!("{token},admin,admin,\"system:masters\"\n"))?;
+    fs::write(&tokens, token_lines)?;
     let (sa_key, sa_pub) = write_service_account_keys(dir)?;
-    let port = launch::free_port()?;
-    let url = format!("https://127.0.0.1:{port}");
+    let host = network.map_or(std::net::Ipv4Addr::LOCALHOST, |n| n.gateway);
+    let port = launch::free_port_on(host)?;
+    let url = format!("https://{host}:{port}");
     let apiserver_log = dir.join("kube-apiserver.log");
     let mut apiserver = Command::new(kubernetes.join("kube-apiserver"));
     apiserver
         .arg(format!("--etcd-servers={etcd_url}"))
         .arg(format!("--cert-dir={}", dir.join("certs").display()))
         .arg(format!("--secure-port={port}"))
-        .arg("--bind-address=127.0.0.1")
-        .arg("--advertise-address=127.0.0.1")
+        .arg(format!("--bind-address={host}"))
+        .arg(format!("--advertise-address={host}"))
         .arg("--endpoint-reconciler-type=none")
-        .arg("--authorization-mode=RBAC")
         .arg(format!("--token-auth-file={}", tokens.display()))
         .arg("--service-account-issuer=https://kubernetes.default.svc.cluster.local")
         .arg(format!("--service-account-key-file={}", sa_pub.display()))
@@ -75,12 +118,27 @@ pub fn start(dir: &Path, lifetime: Lifetime) -> Result<ControlPlane> {
         ))
         .arg("--service-cluster-ip-range=10.0.0.0/24")
         .arg("--allow-privileged=true")
-        .arg("--disable-admission-plugins=ServiceAccount")
         .arg("--v=0");
+    if network.is_some() {
+        apiserver
+            .arg("--authorization-mode=Node,RBAC")
+            .arg("--enable-admission-plugins=NodeRestriction");
+    } else {
+        // No controller manager creates service accounts, so pods could not be admitted anyway.
+        apiserver
+            .arg("--authorization-mode=RBAC")
+            .arg("--disable-admission-plugins=ServiceAccount");
+    }
     let mut apiserver = launch::start(lifetime, "kube-apiserver", apiserver, &apiserver_log)?;
 
     let kubeconfig = dir.join("kubeconfig");
     fs::write(&kubeconfig, kubeconfig_yaml(&url, &token))?;
+    for (component, secret) in &component_tokens {
+        fs::write(
+            dir.join(format!("kubeconfig-{component}")),
+            kubeconfig_yaml(&url, secret),
+        )?;
+    }
     let probe = KubeProbe::new(&kubeconfig)?;
     launch::wait_until(
         &mut apiserver,
@@ -91,7 +149,9 @@ pub fn start(dir: &Path, lifetime: Lifetime) -> Result<ControlPlane> {
     )?;
     Ok(ControlPlane {
         url,
+        port,
         kubeconfig,
+        cert_dir: dir.join("certs"),
         procs: vec![etcd, apiserver],
     })
 }

@@ -2,6 +2,7 @@
 //! (`testenv/emulator/launcher.py`) which corrects moto where it breaks AWS's tag rules.
 
 use std::fs;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -67,18 +68,19 @@ pub struct Emulator {
     pub proc: Proc,
 }
 
-pub fn start(dir: &Path, lifetime: Lifetime) -> Result<Emulator> {
+/// Starts the emulator listening on `host` (loopback, or a node's gateway so pods reach it).
+pub fn start(dir: &Path, lifetime: Lifetime, host: Ipv4Addr) -> Result<Emulator> {
     let venv = ensure_venv()?;
     fs::create_dir_all(dir)?;
-    let port = launch::free_port()?;
+    let port = launch::free_port_on(host)?;
     let log = dir.join("emulator.log");
     let mut cmd = Command::new(python(&venv));
     cmd.arg(launcher())
-        .arg("--host=127.0.0.1")
+        .arg(format!("--host={host}"))
         .arg(format!("--port={port}"))
         .env("PYTHONUNBUFFERED", "1");
     let mut proc = launch::start(lifetime, "aws-emulator", cmd, &log)?;
-    let url = format!("http://127.0.0.1:{port}");
+    let url = format!("http://{host}:{port}");
     let health = format!("{url}/_ackrs/health");
     launch::wait_until(
         &mut proc,

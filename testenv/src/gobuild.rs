@@ -41,17 +41,36 @@ pub const KUBERNETES: GoTool = GoTool {
         ("k8s.io/kubernetes/cmd/kube-apiserver", "kube-apiserver"),
         ("k8s.io/kubernetes/cmd/kubectl", "kubectl"),
     ],
-    ldflags: |v| {
-        let minor = v.split('.').nth(1).unwrap_or("0");
-        format!(
-            "-X k8s.io/component-base/version.gitVersion={v} \
-             -X k8s.io/component-base/version.gitMajor=1 \
-             -X k8s.io/component-base/version.gitMinor={minor} \
-             -X k8s.io/component-base/version.gitTreeState=clean"
-        )
-    },
+    ldflags: kubernetes_ldflags,
     kubernetes_staging: true,
 };
+
+/// The node's binaries, a separate tool so worlds without a node never wait for them.
+pub const KUBERNETES_NODE: GoTool = GoTool {
+    name: "kubernetes-node",
+    module: "k8s.io/kubernetes",
+    version: KUBERNETES_VERSION,
+    binaries: &[
+        ("k8s.io/kubernetes/cmd/kubelet", "kubelet"),
+        (
+            "k8s.io/kubernetes/cmd/kube-controller-manager",
+            "kube-controller-manager",
+        ),
+        ("k8s.io/kubernetes/cmd/kube-scheduler", "kube-scheduler"),
+    ],
+    ldflags: kubernetes_ldflags,
+    kubernetes_staging: true,
+};
+
+fn kubernetes_ldflags(v: &str) -> String {
+    let minor = v.split('.').nth(1).unwrap_or("0");
+    format!(
+        "-X k8s.io/component-base/version.gitVersion={v} \
+         -X k8s.io/component-base/version.gitMajor=1 \
+         -X k8s.io/component-base/version.gitMinor={minor} \
+         -X k8s.io/component-base/version.gitTreeState=clean"
+    )
+}
 
 pub const ETCD: GoTool = GoTool {
     name: "etcd",
@@ -71,7 +90,7 @@ pub const HELM: GoTool = GoTool {
     kubernetes_staging: false,
 };
 
-pub const ALL: [&GoTool; 3] = [&KUBERNETES, &ETCD, &HELM];
+pub const ALL: [&GoTool; 4] = [&KUBERNETES, &ETCD, &HELM, &KUBERNETES_NODE];
 
 impl GoTool {
     /// `<cache>/bin/<name>-<version>/`

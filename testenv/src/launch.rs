@@ -1,7 +1,7 @@
 //! Starting a world process with the lifetime the caller asked for, and waiting for it to be ready.
 
 use std::fs::File;
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,7 +101,12 @@ pub fn log_tail(log: &Path) -> String {
 
 /// A port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    free_port_on(Ipv4Addr::LOCALHOST)
+}
+
+/// A port on `host` that was free a moment ago.
+pub fn free_port_on(host: Ipv4Addr) -> Result<u16> {
+    Ok(TcpListener::bind((host, 0))?.local_addr()?.port())
 }
 
 /// Whether a plain-HTTP GET of `url` answers 200.

@@ -1,9 +1,10 @@
 //! The real test world: kube-apiserver + etcd built from Go modules, and the AWS emulator (moto with
 //! the project's AWS fidelity rules), started once per test run.
 //!
-//! Tests call [`TestEnv::get`]. Inside `cargo xtask test` (or after `eval "$(cargo xtask testenv up)"`)
-//! that attaches to the running world through the environment; otherwise the first call starts a
-//! world owned by the test process, which dies with it.
+//! Tests call [`TestEnv::get`], or [`TestEnv::get_with_node`] when they run pods. Inside
+//! `cargo xtask test` (or after `eval "$(cargo xtask testenv up)"`) that attaches to the running
+//! world through the environment; otherwise the first call starts a world owned by the test
+//! process, which dies with it.
 
 pub mod cache;
 pub mod controllers;
@@ -14,6 +15,8 @@ pub mod gobuild;
 mod kube_helpers;
 pub mod launch;
 pub mod manifests;
+pub mod node;
+pub mod pause;
 mod process;
 pub mod toolchain;
 pub mod world;
@@ -42,11 +45,39 @@ impl TestEnv {
     /// Panics with the reason when the world cannot start: a test that needs it must fail loudly,
     /// never skip.
     pub fn get() -> &'static TestEnv {
+        Self::get_or_start(world::Options::default())
+    }
+
+    /// The world for this test run, which must have a node that runs pods (`cargo xtask test`
+    /// starts one). Started by the test process itself, the world gets a node when the first
+    /// test that asks for it is the one that starts the world.
+    ///
+    /// Panics when the run's world has no node: a test that needs one must fail, never skip.
+    pub fn get_with_node() -> &'static TestEnv {
+        let env = Self::get_or_start(world::Options { node: true });
+        if env.endpoints.node.is_none() {
+            panic!(
+                "this test runs pods, but this run's test world has no node: run it with \
+                 `cargo xtask test` (as root; not --no-node) or attach to `cargo xtask testenv up --node`"
+            );
+        }
+        env
+    }
+
+    /// The node of [`TestEnv::get_with_node`]'s world.
+    pub fn node(&self) -> &node::NodeEndpoints {
+        self.endpoints
+            .node
+            .as_ref()
+            .expect("TestEnv::node() on a world without a node: use TestEnv::get_with_node()")
+    }
+
+    fn get_or_start(options: world::Options) -> &'static TestEnv {
         static ENV: OnceLock<Result<TestEnv, String>> = OnceLock::new();
         // Start-up blocks on its own runtime, which tokio forbids inside a test's runtime, so
         // it runs on a plain thread.
         let start = || {
-            std::thread::spawn(|| Self::attach_or_start().map_err(|e| format!("{e:#}")))
+            std::thread::spawn(move || Self::attach_or_start(options).map_err(|e| format!("{e:#}")))
                 .join()
                 .unwrap_or_else(|_| Err("test world start-up panicked".into()))
         };
@@ -56,14 +87,14 @@ impl TestEnv {
         }
     }
 
-    fn attach_or_start() -> Result<TestEnv> {
+    fn attach_or_start(options: world::Options) -> Result<TestEnv> {
         if let Some(endpoints) = Endpoints::from_env() {
             return Ok(TestEnv {
                 endpoints,
                 _owned: None,
             });
         }
-        let world = world::start(&world::fresh_dir()?, launch::Lifetime::Owned)?;
+        let world = world::start(&world::fresh_dir()?, launch::Lifetime::Owned, options)?;
         Ok(TestEnv {
             endpoints: world.endpoints.clone(),
             _owned: Some(world),

@@ -1,5 +1,6 @@
-//! The whole test world — control plane, emulator, helm — started together, and the endpoints a
-//! client needs to reach it (as `export` lines or environment variables).
+//! The whole test world — control plane, emulator, helm and, when asked for, a node — started
+//! together, and the endpoints a client needs to reach it (as `export` lines or environment
+//! variables).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::gobuild::{HELM, KUBERNETES};
 use crate::launch::{Lifetime, Proc};
+use crate::node::{self, NodeEndpoints};
 use crate::{cache, controlplane, emulator, process};
 
 pub const REGION: &str = "us-west-2";
@@ -17,6 +19,8 @@ pub const ACCESS_KEY_ID: &str = "testing";
 pub const SECRET_ACCESS_KEY: &str = "testing";
 /// Set in the environment of everything that should attach to an already running world.
 pub const ATTACH_VAR: &str = "ACK_RS_TESTENV";
+/// The node's name, set when the world has a node.
+pub const NODE_VAR: &str = "ACK_RS_TESTENV_NODE";
 
 /// How to reach a running world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -28,6 +32,9 @@ pub struct Endpoints {
     pub region: String,
     pub kubectl: PathBuf,
     pub helm: PathBuf,
+    /// Present when the world has a node that runs pods.
+    #[serde(default)]
+    pub node: Option<NodeEndpoints>,
 }
 
 impl Endpoints {
@@ -43,7 +50,7 @@ impl Endpoints {
             Ok(old) => format!("{bins}:{old}"),
             Err(_) => bins,
         };
-        vec![
+        let mut env = vec![
             (ATTACH_VAR, self.dir.display().to_string()),
             ("KUBECONFIG", self.kubeconfig.display().to_string()),
             ("AWS_ENDPOINT_URL", self.aws_endpoint_url.clone()),
@@ -53,7 +60,17 @@ impl Endpoints {
             ("KUBECTL", self.kubectl.display().to_string()),
             ("HELM", self.helm.display().to_string()),
             ("PATH", path),
-        ]
+        ];
+        if let Some(node) = &self.node {
+            env.push((NODE_VAR, node.name.clone()));
+            // What `ctr` reads, so it talks to the node's containerd by default.
+            env.push((
+                "CONTAINERD_ADDRESS",
+                node.containerd_address.display().to_string(),
+            ));
+            env.push(("CONTAINERD_NAMESPACE", node::CONTAINERD_NAMESPACE.into()));
+        }
+        env
     }
 
     pub fn exports(&self) -> String {
@@ -79,6 +96,12 @@ impl Endpoints {
             helm: var("HELM")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| HELM.binary("helm")),
+            node: var(NODE_VAR).and_then(|name| {
+                Some(NodeEndpoints {
+                    name,
+                    containerd_address: var("CONTAINERD_ADDRESS")?.into(),
+                })
+            }),
         })
     }
 }
@@ -90,16 +113,81 @@ fn shell_quote(s: &str) -> String {
 pub struct World {
     pub endpoints: Endpoints,
     pub procs: Vec<Proc>,
+    /// Undoes the node's bridge, rules, cgroups and pods once `procs` are stopped (owned worlds).
+    _node_cleanup: Option<NodeCleanup>,
 }
 
-/// Builds whatever is missing, then starts etcd, kube-apiserver and the emulator under `dir`.
-pub fn start(dir: &Path, lifetime: Lifetime) -> Result<World> {
+/// What to start.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// A node (containerd, kubelet, kube-controller-manager, kube-scheduler) that runs pods.
+    pub node: bool,
+}
+
+struct NodeCleanup(PathBuf);
+
+impl Drop for NodeCleanup {
+    fn drop(&mut self) {
+        node::cleanup(&self.0);
+    }
+}
+
+/// What has been started so far; a start-up that fails stops it all again, detached or not.
+struct Starting {
+    dir: PathBuf,
+    procs: Vec<Proc>,
+    node: bool,
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        for proc in self.procs.drain(..).rev() {
+            if let Proc::Detached { pid, .. } = proc {
+                process::stop_detached(pid);
+            } // an owned one stops when dropped
+        }
+        if self.node {
+            node::cleanup(&self.dir);
+        }
+    }
+}
+
+/// Builds whatever is missing, then starts etcd, kube-apiserver, the emulator and (if asked) the
+/// node under `dir`.
+pub fn start(dir: &Path, lifetime: Lifetime, options: Options) -> Result<World> {
     fs::create_dir_all(dir)?;
     let helm = HELM.ensure()?.join("helm");
-    let control_plane = controlplane::start(dir, lifetime).context("starting the control plane")?;
-    let emulator = emulator::start(dir, lifetime).context("starting the AWS emulator")?;
-    let mut procs = control_plane.procs;
-    procs.push(emulator.proc);
+    let mut starting = Starting {
+        dir: dir.to_path_buf(),
+        procs: Vec::new(),
+        node: options.node,
+    };
+    let network = if options.node {
+        node::preflight()?;
+        node::build()?; // before anything runs: a cold build takes many minutes
+        Some(node::create_network(dir).context("creating the node's network")?)
+    } else {
+        None
+    };
+    let mut control_plane = controlplane::start(dir, lifetime, network.as_ref())
+        .context("starting the control plane")?;
+    starting.procs.append(&mut control_plane.procs);
+    let host = network
+        .as_ref()
+        .map_or(std::net::Ipv4Addr::LOCALHOST, |n| n.gateway);
+    let emulator = emulator::start(dir, lifetime, host).context("starting the AWS emulator")?;
+    starting.procs.push(emulator.proc);
+    let node = match &network {
+        Some(network) => {
+            let node =
+                node::start(dir, lifetime, network, &control_plane).context("starting the node")?;
+            starting.procs.extend(node.procs);
+            Some(node.endpoints)
+        }
+        None => None,
+    };
+    let procs = std::mem::take(&mut starting.procs);
+    starting.node = false;
     Ok(World {
         endpoints: Endpoints {
             dir: dir.to_path_buf(),
@@ -109,8 +197,11 @@ pub fn start(dir: &Path, lifetime: Lifetime) -> Result<World> {
             region: REGION.to_string(),
             kubectl: KUBERNETES.binary("kubectl"),
             helm,
+            node,
         },
         procs,
+        _node_cleanup: (options.node && lifetime == Lifetime::Owned)
+            .then(|| NodeCleanup(dir.to_path_buf())),
     })
 }
 
@@ -157,9 +248,16 @@ pub fn sweep_stale_dirs() {
             continue;
         }
         let in_use = in_use.get_or_insert_with(process::working_dirs);
-        if in_use.iter().any(|cwd| cwd.starts_with(&path)) {
+        // containerd's shims (working in their bundles) outlive a node by design; they are
+        // leftovers for `node::cleanup`, not signs of life.
+        let shims = path.join("containerd");
+        if in_use
+            .iter()
+            .any(|cwd| cwd.starts_with(&path) && !cwd.starts_with(&shims))
+        {
             continue;
         }
+        node::cleanup(&path);
         let _ = fs::remove_dir_all(path);
     }
 }
@@ -196,6 +294,7 @@ impl DetachedState {
         for pid in self.pids.iter().rev() {
             process::stop_detached(*pid);
         }
+        node::cleanup(&self.endpoints.dir);
         let _ = fs::remove_dir_all(&self.endpoints.dir);
         let _ = fs::remove_file(Self::path());
         Ok(())

@@ -128,7 +128,11 @@ fn clock_ticks_per_second() -> f64 {
 
 pub fn run(args: Args) -> Result<()> {
     let bin_dir = build(&args.profile)?;
-    let world = world::start(&world::fresh_dir()?, Lifetime::Owned)?;
+    let world = world::start(
+        &world::fresh_dir()?,
+        Lifetime::Owned,
+        world::Options::default(),
+    )?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     for workload in &WORKLOADS {

@@ -23,13 +23,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Build, start, stop or inspect the test world (kube-apiserver, etcd, AWS emulator).
+    /// Build, start, stop or inspect the test world (kube-apiserver, etcd, AWS emulator, node).
     Testenv {
         #[command(subcommand)]
         action: testenv_cmd::Action,
     },
     /// The project's test command: starts one test world, runs every test suite against it.
     Test {
+        /// Start the world without its node (needs no root; tests that run pods then fail).
+        #[arg(long)]
+        no_node: bool,
         /// Extra arguments for `cargo test` (after `--`).
         #[arg(last = true)]
         cargo_args: Vec<String>,
@@ -67,7 +70,10 @@ enum Task {
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Testenv { action } => testenv_cmd::run(action),
-        Task::Test { cargo_args } => test::run(&cargo_args),
+        Task::Test {
+            cargo_args,
+            no_node,
+        } => test::run(&cargo_args, no_node),
         Task::Dev => dev::run(),
         Task::Chaos { filter } => chaos::run(filter.as_deref()),
         Task::Bench(args) => bench::run(args),

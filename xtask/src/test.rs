@@ -1,4 +1,5 @@
-//! `cargo xtask test`: one test world for the whole run, then every suite against it.
+//! `cargo xtask test`: one test world for the whole run (with its node unless `--no-node`), then
+//! every suite against it.
 
 use std::process::Command;
 use std::time::Instant;
@@ -9,9 +10,10 @@ use testenv::{emulator, world};
 
 use crate::repo_root;
 
-pub fn run(cargo_args: &[String]) -> Result<()> {
+pub fn run(cargo_args: &[String], no_node: bool) -> Result<()> {
     let started = Instant::now();
-    let world = match world::start(&world::fresh_dir()?, Lifetime::Owned) {
+    let options = world::Options { node: !no_node };
+    let world = match world::start(&world::fresh_dir()?, Lifetime::Owned, options) {
         Ok(world) => world,
         Err(e) => bail!("the test world could not start, so no test can run: {e:#}"),
     };
