@@ -94,7 +94,7 @@ impl TestEnv {
                 _owned: None,
             });
         }
-        let world = world::start(&world::fresh_dir()?, launch::Lifetime::Owned, options)?;
+        let world = world::start_with(&world::fresh_dir()?, launch::Lifetime::Owned, options)?;
         Ok(TestEnv {
             endpoints: world.endpoints.clone(),
             _owned: Some(world),

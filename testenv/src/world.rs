@@ -152,9 +152,13 @@ impl Drop for Starting {
     }
 }
 
-/// Builds whatever is missing, then starts etcd, kube-apiserver, the emulator and (if asked) the
-/// node under `dir`.
-pub fn start(dir: &Path, lifetime: Lifetime, options: Options) -> Result<World> {
+/// Builds whatever is missing, then starts etcd, kube-apiserver and the emulator under `dir`.
+pub fn start(dir: &Path, lifetime: Lifetime) -> Result<World> {
+    start_with(dir, lifetime, Options::default())
+}
+
+/// [`start`], and the node too when `options` ask for it.
+pub fn start_with(dir: &Path, lifetime: Lifetime, options: Options) -> Result<World> {
     fs::create_dir_all(dir)?;
     let helm = HELM.ensure()?.join("helm");
     let mut starting = Starting {

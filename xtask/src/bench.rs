@@ -128,11 +128,7 @@ fn clock_ticks_per_second() -> f64 {
 
 pub fn run(args: Args) -> Result<()> {
     let bin_dir = build(&args.profile)?;
-    let world = world::start(
-        &world::fresh_dir()?,
-        Lifetime::Owned,
-        world::Options::default(),
-    )?;
+    let world = world::start(&world::fresh_dir()?, Lifetime::Owned)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     for workload in &WORKLOADS {

@@ -57,11 +57,7 @@ pub fn run() -> Result<()> {
     let bin_dir = target_dir()?.join("debug");
 
     eprintln!("[dev] starting the test world (builds the Go binaries and venv on first use)");
-    let world = world::start(
-        &world::fresh_dir()?,
-        Lifetime::Owned,
-        world::Options::default(),
-    )?;
+    let world = world::start(&world::fresh_dir()?, Lifetime::Owned)?;
     let endpoints = &world.endpoints;
     let kubectl = |args: &[&str]| -> Result<String> {
         let out = Command::new(&endpoints.kubectl)

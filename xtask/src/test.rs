@@ -13,7 +13,7 @@ use crate::repo_root;
 pub fn run(cargo_args: &[String], no_node: bool) -> Result<()> {
     let started = Instant::now();
     let options = world::Options { node: !no_node };
-    let world = match world::start(&world::fresh_dir()?, Lifetime::Owned, options) {
+    let world = match world::start_with(&world::fresh_dir()?, Lifetime::Owned, options) {
         Ok(world) => world,
         Err(e) => bail!("the test world could not start, so no test can run: {e:#}"),
     };

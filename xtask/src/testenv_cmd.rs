@@ -93,7 +93,7 @@ fn up(node: bool) -> Result<()> {
         state.stop()?;
     }
     let started = Instant::now();
-    let world = world::start(
+    let world = world::start_with(
         &world::fresh_dir()?,
         Lifetime::Detached,
         world::Options { node },
