@@ -122,6 +122,8 @@ pub fn start(dir: &Path, lifetime: Lifetime, network: Option<&Network>) -> Resul
     if network.is_some() {
         apiserver
             .arg("--authorization-mode=Node,RBAC")
+            // The node's name resolves nowhere; its InternalIP is the bridge gateway.
+            .arg("--kubelet-preferred-address-types=InternalIP")
             .arg("--enable-admission-plugins=NodeRestriction");
     } else {
         // No controller manager creates service accounts, so pods could not be admitted anyway.
