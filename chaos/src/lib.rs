@@ -136,6 +136,7 @@ pub struct Case {
     pub prefix: String,
     pub resources: Vec<Resource>,
     pub env: &'static TestEnv,
+    kubeconfig: std::path::PathBuf,
     pub client: kube::Client,
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
@@ -156,12 +157,25 @@ impl Case {
     /// A namespace, `count` resources named `<prefix><i>` (kinds in turn, every `retain_every`-th
     /// retained when that is not 0) and the CRDs. Controllers start with [`Case::start`].
     pub async fn new(label: &'static str, count: usize, retain_every: usize) -> Result<Case> {
+        let kubeconfig = TestEnv::get().endpoints.kubeconfig.clone();
+        Self::new_on(&kubeconfig, label, count, retain_every).await
+    }
+
+    /// As [`Case::new`], on the control plane `kubeconfig` points at (AWS stays the test
+    /// world's emulator).
+    pub async fn new_on(
+        kubeconfig: &Path,
+        label: &'static str,
+        count: usize,
+        retain_every: usize,
+    ) -> Result<Case> {
         let env = TestEnv::get();
+        let client = testenv::kube_client(kubeconfig).await?;
         let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crds");
         let files: Vec<_> = Kind::ALL.iter().map(|k| crds.join(k.crd_file())).collect();
         let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-        env.install_crds(&refs).await?;
-        let namespace = env.namespace(&format!("chaos-{label}")).await;
+        testenv::install_crds(&client, &refs).await?;
+        let namespace = testenv::create_namespace(&client, &format!("chaos-{label}")).await?;
         let prefix = format!("chaos-{}-{}-", label, &namespace[namespace.len() - 6..]);
         let resources = (0..count)
             .map(|i| Resource {
@@ -182,7 +196,8 @@ impl Case {
             prefix,
             resources,
             env,
-            client: env.client().await,
+            kubeconfig: kubeconfig.to_path_buf(),
+            client,
             s3,
             sqs: aws_sdk_sqs::Client::new(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
@@ -279,7 +294,7 @@ impl Case {
             watch_namespace: Some(self.namespace.clone()),
             max_concurrent_syncs: 4,
         };
-        let client = self.env.client().await;
+        let client = testenv::kube_client(&self.kubeconfig).await?;
         self.controllers = vec![
             tokio::spawn(controller::run(
                 s3,
@@ -636,7 +651,8 @@ impl AsyncStep for Idle {
     }
 }
 
-/// Kills the controllers at random moments (every 0.5–3 s) and starts fresh ones at once.
+/// Kills the controllers at random moments (every 0.5–3 s; 3–12 s at full size, where a fresh
+/// controller needs longer to go through every CR once) and starts fresh ones at once.
 pub struct KillAtRandom {
     next: Instant,
     pub kills: usize,
@@ -652,7 +668,11 @@ impl Default for KillAtRandom {
 }
 
 fn random_pause() -> Duration {
-    Duration::from_millis(fastrand::u64(500..3000))
+    if Scale::get().full {
+        Duration::from_millis(fastrand::u64(3000..12000))
+    } else {
+        Duration::from_millis(fastrand::u64(500..3000))
+    }
 }
 
 impl AsyncStep for KillAtRandom {

@@ -6,6 +6,7 @@
 //! authorizes kubelet with the Node authorizer, mounts service-account tokens into pods (the
 //! ServiceAccount admission plugin) and gives the node's components tokens and kubeconfigs.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,88 @@ pub struct ControlPlane {
     pub kubeconfig: PathBuf,
     /// kube-apiserver's self-signed serving certificate and its CA (`apiserver.crt`).
     pub cert_dir: PathBuf,
+    /// etcd, then kube-apiserver.
     pub procs: Vec<Proc>,
+    lifetime: Lifetime,
+    etcd: Relaunch,
+    apiserver: Relaunch,
+    etcd_health: String,
+}
+
+/// How to start one control-plane process again, exactly as the first time (same ports, data).
+struct Relaunch {
+    name: &'static str,
+    program: OsString,
+    args: Vec<OsString>,
+    log: PathBuf,
+}
+
+impl Relaunch {
+    fn of(name: &'static str, cmd: &Command, log: &Path) -> Self {
+        Self {
+            name,
+            program: cmd.get_program().to_owned(),
+            args: cmd.get_args().map(ToOwned::to_owned).collect(),
+            log: log.to_path_buf(),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args);
+        cmd
+    }
+}
+
+/// A control-plane process to restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Etcd,
+    ApiServer,
+}
+
+impl ControlPlane {
+    /// Stops one process (SIGTERM, then SIGKILL after a grace period) and starts it again with
+    /// the same flags, ports and data, waiting until it is ready. Clients see a real outage.
+    ///
+    /// Blocks on a runtime of its own: call it from a plain thread, not from async code.
+    pub fn restart(&mut self, part: Part) -> Result<()> {
+        let (index, relaunch) = match part {
+            Part::Etcd => (0, &self.etcd),
+            Part::ApiServer => (1, &self.apiserver),
+        };
+        drop(self.procs.remove(index));
+        let mut proc = launch::start(
+            self.lifetime,
+            relaunch.name,
+            relaunch.command(),
+            &relaunch.log,
+        )?;
+        match part {
+            Part::Etcd => {
+                let health = self.etcd_health.clone();
+                launch::wait_until(
+                    &mut proc,
+                    "etcd",
+                    &relaunch.log,
+                    Duration::from_secs(30),
+                    || launch::http_ok(&health),
+                )?
+            }
+            Part::ApiServer => {
+                let probe = KubeProbe::new(&self.kubeconfig)?;
+                launch::wait_until(
+                    &mut proc,
+                    "kube-apiserver",
+                    &relaunch.log,
+                    Duration::from_secs(90),
+                    || probe.get("/readyz").is_ok_and(|body| body.trim() == "ok"),
+                )?
+            }
+        }
+        self.procs.insert(index, proc);
+        Ok(())
+    }
 }
 
 /// The node's components, each with its own identity: (component, user, group).
@@ -74,6 +156,7 @@ pub fn start(dir: &Path, lifetime: Lifetime, network: Option<&Network>) -> Resul
         .arg(format!("--initial-cluster=default={peer_url}"))
         .arg("--unsafe-no-fsync")
         .arg("--log-level=warn");
+    let etcd_relaunch = Relaunch::of("etcd", &etcd, &etcd_log);
     let mut etcd = launch::start(lifetime, "etcd", etcd, &etcd_log)?;
     let health = format!("{etcd_url}/health");
     launch::wait_until(
@@ -131,6 +214,7 @@ pub fn start(dir: &Path, lifetime: Lifetime, network: Option<&Network>) -> Resul
             .arg("--authorization-mode=RBAC")
             .arg("--disable-admission-plugins=ServiceAccount");
     }
+    let apiserver_relaunch = Relaunch::of("kube-apiserver", &apiserver, &apiserver_log);
     let mut apiserver = launch::start(lifetime, "kube-apiserver", apiserver, &apiserver_log)?;
 
     let kubeconfig = dir.join("kubeconfig");
@@ -155,6 +239,10 @@ pub fn start(dir: &Path, lifetime: Lifetime, network: Option<&Network>) -> Resul
         kubeconfig,
         cert_dir: dir.join("certs"),
         procs: vec![etcd, apiserver],
+        lifetime,
+        etcd: etcd_relaunch,
+        apiserver: apiserver_relaunch,
+        etcd_health: health,
     })
 }
 

@@ -20,7 +20,7 @@ pub async fn kube_client(kubeconfig: &Path) -> Result<Client> {
     Ok(Client::try_from(config)?)
 }
 
-pub(crate) async fn create_namespace(client: &Client, prefix: &str) -> Result<String> {
+pub async fn create_namespace(client: &Client, prefix: &str) -> Result<String> {
     let name = format!("{prefix}-{}", crate::controlplane::random_hex(3)?);
     let ns = Namespace {
         metadata: ObjectMeta {
@@ -35,7 +35,7 @@ pub(crate) async fn create_namespace(client: &Client, prefix: &str) -> Result<St
     Ok(name)
 }
 
-pub(crate) async fn install_crds(client: &Client, files: &[&Path]) -> Result<()> {
+pub async fn install_crds(client: &Client, files: &[&Path]) -> Result<()> {
     let api = Api::<CustomResourceDefinition>::all(client.clone());
     let params = PatchParams::apply("ack-rs-testenv").force();
     let mut names = Vec::new();

@@ -29,7 +29,9 @@ use anyhow::Result;
 
 pub use controllers::spawn_controller;
 pub use emulator_control::{EmulatorControl, FaultReport, FaultRule, RecordedRequest};
-pub use kube_helpers::{condition_status, kube_client, wait_for_condition};
+pub use kube_helpers::{
+    condition_status, create_namespace, install_crds, kube_client, wait_for_condition,
+};
 pub use world::{Endpoints, World};
 
 /// A running test world, shared by every test in the process.
