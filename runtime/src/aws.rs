@@ -24,13 +24,14 @@ use aws_smithy_runtime_api::client::http::{
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::retries::classifiers::{RetryAction, RetryReason};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::retry::ErrorKind;
 
 use crate::metrics::{self, ApiCallLabels, Metrics};
@@ -65,8 +66,10 @@ pub async fn sdk_config(
     loader.load().await
 }
 
-/// Counts every AWS call as `ack_outbound_api_requests_total` (and `_error_total` on failure).
-/// Attach it to each service client's config; it is one place instead of code per operation.
+/// Counts every AWS call as `ack_outbound_api_requests_total` (and `_error_total` on failure),
+/// and adds its duration (retries included) to the running reconcile's AWS time
+/// ([`metrics::aws_time`]). Attach it to each service client's config; it is one place instead of
+/// code per operation.
 #[derive(Clone)]
 pub struct CallCounter {
     pub service: &'static str,
@@ -86,6 +89,16 @@ impl Intercept for CallCounter {
         "ack-call-counter"
     }
 
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(CallStarted(Instant::now()));
+        Ok(())
+    }
+
     fn read_after_execution(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
@@ -97,6 +110,9 @@ impl Intercept for CallCounter {
             .map(|m| m.name())
             .unwrap_or("unknown");
         let labels = labels(self.service, operation);
+        if let Some(started) = cfg.load::<CallStarted>() {
+            metrics::add_aws_time(started.0.elapsed());
+        }
         self.metrics.outbound_requests.get_or_create(&labels).inc();
         if matches!(context.output_or_error(), Some(Err(_))) {
             self.metrics.outbound_errors.get_or_create(&labels).inc();
@@ -247,4 +263,12 @@ impl HttpConnector for RateLimitedConnector {
             inner.call(request).await
         })
     }
+}
+
+/// When the current AWS call started (kept in the call's config bag).
+#[derive(Debug, Clone)]
+struct CallStarted(Instant);
+
+impl Storable for CallStarted {
+    type Storer = StoreReplace<Self>;
 }

@@ -2,11 +2,12 @@
 //! concurrency, and applying a [`Writeback`] to Kubernetes.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -18,12 +19,12 @@ use kube::runtime::watcher;
 use kube::runtime::{Predicate, WatchStreamExt};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
-use tracing::{info, warn};
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::manager::ResourceManager;
-use crate::metrics::Metrics;
+use crate::metrics::{self, Metrics, Phase};
 use crate::reconcile::{self, EventNote, Input, Settings, Update, Writeback};
-use crate::requeue::{self, Outcome};
+use crate::requeue::{self, Outcome, RequeueDecision};
 
 /// Errors talking to Kubernetes (AWS errors end up in conditions, not here).
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,12 @@ struct Context<M> {
     metrics: Metrics,
     /// Consecutive unsynced reconciles per object, for backoff.
     attempts: Mutex<HashMap<String, u32>>,
+    /// Per object, when its next reconcile became due (a watch event or a requeue): the
+    /// queue-wait phase is measured from it.
+    due: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Per object, the fingerprint of the state our last metadata or spec write produces. Its
+    /// watch event is not reconciled again: that state was just reconciled (see `fingerprint`).
+    own: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 /// Runs the controller for `M`'s kind until the process is asked to stop.
@@ -72,10 +79,15 @@ pub async fn run<M: ResourceManager>(
     };
     let writer = reflector::store::Writer::new(resource.clone());
     let reader = writer.as_reader();
+    let due: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let arrived = due.clone();
+    let own: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+    let echoes = own.clone();
     // Generation alone would miss annotation edits (adoption, deletion policy, read-only,
     // refresh-requested-at) — ACK's known trap. Status writes still do not trigger.
     let changes = watcher(api, watcher::Config::default())
         .default_backoff()
+        .modify(slim)
         .reflect(writer)
         .applied_objects()
         .predicate_filter(
@@ -84,7 +96,22 @@ pub async fn run<M: ResourceManager>(
                 .combine(predicates::finalizers)
                 .combine(deletion_requested::<DynamicObject>),
             Default::default(),
-        );
+        )
+        .try_filter(move |obj| {
+            let key = key_of(obj);
+            let mut own = echoes.lock().expect("own-writes lock");
+            let echo = own.get(&key) == Some(&fingerprint(obj));
+            if echo {
+                own.remove(&key);
+            }
+            std::future::ready(!echo)
+        })
+        .inspect_ok(move |obj| {
+            let now = Instant::now();
+            let mut due = arrived.lock().expect("due lock");
+            let at = due.entry(key_of(obj)).or_insert(now);
+            *at = (*at).min(now);
+        });
     let reporter = Reporter {
         controller: format!("ack-{}-controller", manager.service()),
         instance: std::env::var("POD_NAME").ok(),
@@ -97,6 +124,8 @@ pub async fn run<M: ResourceManager>(
         settings,
         metrics,
         attempts: Mutex::default(),
+        due,
+        own,
     });
     Controller::for_stream_with(changes, reader, resource)
         .with_config(controller::Config::default().concurrency(options.max_concurrent_syncs))
@@ -108,6 +137,61 @@ pub async fn run<M: ResourceManager>(
             }
         })
         .await;
+}
+
+/// What the watch cache keeps of each CR: managedFields and kubectl's last-applied copy are
+/// most of an object's size and nothing here reads them.
+fn slim(obj: &mut DynamicObject) {
+    obj.metadata.managed_fields = None;
+    if let Some(annotations) = obj.metadata.annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+/// What the watch predicates react to, with the spec itself in place of its generation: an
+/// event carrying exactly the state the controller just wrote and reconciled has nothing new
+/// to reconcile, whenever it arrives. A user's edit made meanwhile differs from it and passes.
+fn fingerprint(obj: &DynamicObject) -> u64 {
+    let meta = &obj.metadata;
+    let state = (
+        obj.data.get("spec"),
+        meta.annotations.as_ref().filter(|a| !a.is_empty()),
+        meta.finalizers.as_ref().filter(|f| !f.is_empty()),
+        meta.deletion_timestamp.as_ref().map(|t| t.0.to_string()),
+    );
+    let mut hasher = DefaultHasher::new();
+    serde_json::to_string(&state)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
+/// `patch` applied to `target` as a JSON merge patch (RFC 7386) applies it.
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(fields) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    let object = target.as_object_mut().expect("made an object");
+    for (key, value) in fields {
+        if value.is_null() {
+            object.remove(key);
+        } else {
+            merge(object.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
+fn key_of(obj: &impl Resource) -> String {
+    format!(
+        "{}/{}",
+        obj.meta().namespace.as_deref().unwrap_or_default(),
+        obj.meta().name.as_deref().unwrap_or_default()
+    )
 }
 
 fn deletion_requested<K: Resource>(obj: &K) -> Option<u64> {
@@ -130,18 +214,76 @@ async fn shutdown_signal() {
 }
 
 fn error_policy<M: ResourceManager>(
-    _obj: Arc<DynamicObject>,
+    obj: Arc<DynamicObject>,
     error: &Error,
-    _ctx: Arc<Context<M>>,
+    ctx: Arc<Context<M>>,
 ) -> Action {
     warn!(%error, "kubernetes write failed; retrying");
-    Action::requeue(Duration::from_secs(5))
+    let after = Duration::from_secs(5);
+    ctx.requeued(&key_of(&*obj), after);
+    Action::requeue(after)
+}
+
+impl<M: ResourceManager> Context<M> {
+    /// Notes when the object's next reconcile is due, for the queue-wait phase.
+    fn requeued(&self, key: &str, after: Duration) {
+        let at = Instant::now() + after;
+        self.due
+            .lock()
+            .expect("due lock")
+            .insert(key.to_string(), at);
+    }
 }
 
 async fn reconcile_one<M: ResourceManager>(
     obj: Arc<DynamicObject>,
     ctx: Arc<Context<M>>,
 ) -> Result<Action, Error> {
+    let span = info_span!(
+        "reconcile",
+        kind = %M::Resource::kind(&()),
+        namespace = obj.namespace().unwrap_or_default(),
+        name = obj.name_any(),
+    );
+    let kind = M::Resource::kind(&()).to_string();
+    let key = key_of(&*obj);
+    let due = ctx.due.lock().expect("due lock").remove(&key);
+    if let Some(due) = due {
+        let waited = Instant::now().saturating_duration_since(due);
+        ctx.metrics.record_phase(&kind, Phase::QueueWait, waited);
+    }
+    let mut writer = Writer {
+        metrics: &ctx.metrics,
+        kind: &kind,
+        took: Duration::ZERO,
+        own: &ctx.own,
+        key: key.clone(),
+        raw: (*obj).clone(),
+    };
+    let (action, aws) =
+        metrics::aws_time(reconcile_inner(obj, &ctx, &mut writer).instrument(span)).await;
+    ctx.metrics.record_phase(&kind, Phase::Aws, aws);
+    ctx.metrics
+        .record_phase(&kind, Phase::KubeWrite, writer.took);
+    match &action {
+        Ok(Some(after)) => ctx.requeued(&key, *after),
+        Ok(None) => {
+            ctx.due.lock().expect("due lock").remove(&key);
+        }
+        Err(_) => {}
+    }
+    action.map(|after| match after {
+        Some(after) => Action::requeue(after),
+        None => Action::await_change(),
+    })
+}
+
+/// One reconcile and its write-backs; the requeue delay (`None`: wait for a change).
+async fn reconcile_inner<M: ResourceManager>(
+    obj: Arc<DynamicObject>,
+    ctx: &Context<M>,
+    writer: &mut Writer<'_>,
+) -> Result<Option<Duration>, Error> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<DynamicObject> =
         Api::namespaced_with(ctx.client.clone(), &namespace, &ctx.resource);
@@ -154,16 +296,20 @@ async fn reconcile_one<M: ResourceManager>(
                 "InvalidSpec",
                 &format!("the resource does not fit its kind: {e}"),
             );
-            write_status(&api, &*obj, &status).await?;
-            return Ok(Action::requeue(ctx.settings.requeue.terminal_retry));
+            writer.status(&api, &*obj, &status).await?;
+            return Ok(Some(ctx.settings.requeue.terminal_retry));
         }
     };
-    let namespace_annotations = Api::<Namespace>::all(ctx.client.clone())
-        .get_opt(&namespace)
-        .await?
-        .map(|ns| ns.metadata.annotations.unwrap_or_default());
-    let started = std::time::Instant::now();
-    let key = format!("{namespace}/{}", obj.name_any());
+    // Only the deletion policy reads the namespace: no Kubernetes round trip otherwise.
+    let namespace_annotations = match obj.metadata.deletion_timestamp {
+        Some(_) => Api::<Namespace>::all(ctx.client.clone())
+            .get_opt(&namespace)
+            .await?
+            .map(|ns| ns.metadata.annotations.unwrap_or_default()),
+        None => None,
+    };
+    let started = Instant::now();
+    let key = key_of(&*obj);
     let attempt = ctx
         .attempts
         .lock()
@@ -172,11 +318,12 @@ async fn reconcile_one<M: ResourceManager>(
         .copied()
         .unwrap_or(0);
     let now = Timestamp::now().to_string();
-    let input = Input {
+    let mut input = Input {
         settings: &ctx.settings,
         namespace_annotations: namespace_annotations.as_ref(),
         attempt,
         now: &now,
+        known_absent: false,
     };
     let finalizer = reconcile::finalizer_name::<M::Resource>();
     // At most two passes: the first may only store the finalizer.
@@ -185,7 +332,9 @@ async fn reconcile_one<M: ResourceManager>(
             Writeback::AddFinalizer => {
                 let mut finalizers = current.finalizers().to_vec();
                 finalizers.push(finalizer.clone());
-                current = patch_finalizers(&api, &current, finalizers).await?;
+                current = writer.finalizers(&api, &current, finalizers).await?;
+                // The first pass found nothing in AWS; the guarded write changed nothing else.
+                input.known_absent = true;
             }
             Writeback::RemoveFinalizer { events } => {
                 let finalizers = current
@@ -194,16 +343,16 @@ async fn reconcile_one<M: ResourceManager>(
                     .filter(|f| **f != finalizer)
                     .cloned()
                     .collect();
-                publish(&ctx, &current, &events).await;
-                patch_finalizers(&api, &current, finalizers).await?;
+                writer.events(ctx, &current, &events).await;
+                writer.remove_finalizer(&api, &current, finalizers).await?;
                 ctx.attempts.lock().expect("attempts lock").remove(&key);
-                return Ok(Action::await_change());
+                return Ok(None);
             }
             Writeback::Update(update) => {
-                if apply_update(&api, &current, &update).await? == Applied::SpecRejected {
-                    return Ok(Action::requeue(ctx.settings.requeue.terminal_retry));
+                if writer.update(&api, &current, &update).await? == Applied::SpecRejected {
+                    return Ok(Some(ctx.settings.requeue.terminal_retry));
                 }
-                publish(&ctx, &current, &update.events).await;
+                writer.events(ctx, &current, &update.events).await;
                 let mut attempts = ctx.attempts.lock().expect("attempts lock");
                 if update.outcome == Outcome::Synced {
                     attempts.remove(&key);
@@ -215,15 +364,172 @@ async fn reconcile_one<M: ResourceManager>(
                     &format!("{:?}", update.outcome).to_lowercase(),
                     started.elapsed(),
                 );
-                info!(name = %current.name_any(), namespace, outcome = ?update.outcome,
-                      requeue_after = ?update.requeue.after(), "reconciled");
                 // Spread, so resources applied together do not resync or retry together.
                 let after = requeue::jitter(update.requeue.after(), fastrand::f64());
-                return Ok(Action::requeue(after));
+                if let RequeueDecision::Backoff(_) = update.requeue {
+                    ctx.metrics
+                        .record_phase(writer.kind, Phase::RequeueWait, after);
+                }
+                info!(outcome = ?update.outcome, requeue_after = ?after, "reconciled");
+                return Ok(Some(after));
             }
         }
     }
-    Ok(Action::requeue(Duration::from_secs(1)))
+    Ok(Some(Duration::from_secs(1)))
+}
+
+/// Applies write-backs to Kubernetes, counting each write and the time writes take.
+struct Writer<'a> {
+    metrics: &'a Metrics,
+    kind: &'a str,
+    took: Duration,
+    own: &'a Mutex<HashMap<String, u64>>,
+    key: String,
+    /// The CR as the apiserver last gave it (slimmed), for the state a write will produce.
+    raw: DynamicObject,
+}
+
+impl Writer<'_> {
+    async fn timed<T>(&mut self, write: &'static str, f: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let out = f.instrument(info_span!("kube_write", write)).await;
+        self.took += started.elapsed();
+        self.metrics.count_write(self.kind, write);
+        out
+    }
+
+    /// Notes the state a metadata or spec write is about to produce, so its watch event does
+    /// not reconcile again (before the write: the event may arrive before the response).
+    fn expect(&self, state: &DynamicObject) {
+        let mut own = self.own.lock().expect("own-writes lock");
+        own.insert(self.key.clone(), fingerprint(state));
+    }
+
+    fn expected_nothing(&self) {
+        self.own.lock().expect("own-writes lock").remove(&self.key);
+    }
+
+    /// Stores the finalizer list; returns the CR as written.
+    async fn finalizers<K: crate::AckResource>(
+        &mut self,
+        api: &Api<DynamicObject>,
+        obj: &K,
+        finalizers: Vec<String>,
+    ) -> Result<K, Error> {
+        let mut expected = self.raw.clone();
+        expected.metadata.finalizers = Some(finalizers.clone());
+        self.expect(&expected);
+        match self
+            .timed("finalizer", patch_finalizers(api, obj, finalizers))
+            .await
+        {
+            Ok(mut patched) => {
+                slim(&mut patched);
+                let typed = crate::typed::from_dynamic(&patched)?;
+                self.raw = patched;
+                Ok(typed)
+            }
+            Err(e) => {
+                self.expected_nothing();
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes our finalizer; the CR is usually gone after it, so no echo is expected.
+    async fn remove_finalizer<K: crate::AckResource>(
+        &mut self,
+        api: &Api<DynamicObject>,
+        obj: &K,
+        finalizers: Vec<String>,
+    ) -> Result<(), Error> {
+        self.expected_nothing();
+        self.timed("finalizer", patch_finalizers(api, obj, finalizers))
+            .await?;
+        Ok(())
+    }
+
+    async fn status(
+        &mut self,
+        api: &Api<DynamicObject>,
+        obj: &(impl serde::Serialize + Resource),
+        status: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), Error> {
+        let current = crate::status::status_object(obj);
+        if current == *status {
+            return Ok(());
+        }
+        self.timed("status", write_status(api, obj, &current, status))
+            .await
+    }
+
+    async fn update<K: crate::AckResource>(
+        &mut self,
+        api: &Api<DynamicObject>,
+        obj: &K,
+        update: &Update,
+    ) -> Result<Applied, Error> {
+        if update.add_finalizer || !update.annotations.is_empty() || update.spec.is_some() {
+            let write = if update.spec.is_some() {
+                "spec"
+            } else {
+                "metadata"
+            };
+            let mut expected = self.raw.clone();
+            let annotations = expected.metadata.annotations.get_or_insert_default();
+            annotations.extend(update.annotations.clone());
+            if update.add_finalizer {
+                let mut finalizers = obj.finalizers().to_vec();
+                finalizers.push(reconcile::finalizer_name::<K>());
+                expected.metadata.finalizers = Some(finalizers);
+            }
+            if let Some(spec) = &update.spec {
+                let target = expected
+                    .data
+                    .as_object_mut()
+                    .map(|o| o.entry("spec").or_insert(serde_json::Value::Null));
+                if let Some(target) = target {
+                    merge(target, spec);
+                }
+            }
+            self.expect(&expected);
+            let written = self
+                .timed(write, patch_metadata_and_spec(api, obj, update))
+                .await;
+            if written.is_err() {
+                self.expected_nothing();
+            }
+            match written {
+                Ok(()) => {}
+                // The apiserver refused what we would write (e.g. an adopted value breaks a CRD
+                // rule): say so in the status instead of failing silently.
+                Err(kube::Error::Api(e)) if e.code == 422 => {
+                    let mut status = update.status.clone();
+                    let message = format!(
+                        "Kubernetes refused the spec the controller wrote: {}",
+                        e.message
+                    );
+                    mark_terminal(&mut status, "SpecRejected", &message);
+                    self.status(api, obj, &status).await?;
+                    return Ok(Applied::SpecRejected);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.status(api, obj, &update.status).await?;
+        Ok(Applied::Done)
+    }
+
+    async fn events<M: ResourceManager>(
+        &mut self,
+        ctx: &Context<M>,
+        obj: &M::Resource,
+        events: &[EventNote],
+    ) {
+        for note in events {
+            self.timed("event", publish(ctx, obj, note)).await;
+        }
+    }
 }
 
 /// Replaces the finalizer list, guarded by the resourceVersion we read (a conflict is retried by
@@ -232,62 +538,45 @@ async fn patch_finalizers<K: crate::AckResource>(
     api: &Api<DynamicObject>,
     obj: &K,
     finalizers: Vec<String>,
-) -> Result<K, Error> {
+) -> Result<DynamicObject, Error> {
     let patch = json!({
         "metadata": {
             "resourceVersion": obj.resource_version(),
             "finalizers": finalizers,
         }
     });
-    let patched = api
+    Ok(api
         .patch(
             &obj.name_any(),
             &PatchParams::default(),
             &Patch::Merge(&patch),
         )
-        .await?;
-    Ok(crate::typed::from_dynamic(&patched)?)
+        .await?)
 }
 
-async fn apply_update<K: crate::AckResource>(
+/// One merge patch of annotations, finalizer and spec.
+async fn patch_metadata_and_spec<K: crate::AckResource>(
     api: &Api<DynamicObject>,
     obj: &K,
     update: &Update,
-) -> Result<Applied, Error> {
-    let name = obj.name_any();
-    if update.add_finalizer || !update.annotations.is_empty() || update.spec.is_some() {
-        let mut patch = json!({ "metadata": { "annotations": update.annotations } });
-        if update.add_finalizer {
-            let mut finalizers = obj.finalizers().to_vec();
-            finalizers.push(reconcile::finalizer_name::<K>());
-            patch["metadata"]["finalizers"] = json!(finalizers);
-            patch["metadata"]["resourceVersion"] = json!(obj.resource_version());
-        }
-        if let Some(spec) = &update.spec {
-            patch["spec"] = spec.clone();
-        }
-        match api
-            .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            Ok(_) => {}
-            // The apiserver refused what we would write (e.g. an adopted value breaks a CRD
-            // rule): say so in the status instead of failing silently.
-            Err(kube::Error::Api(e)) if e.code == 422 => {
-                let mut status = update.status.clone();
-                let message = format!(
-                    "Kubernetes refused the spec the controller wrote: {}",
-                    e.message
-                );
-                mark_terminal(&mut status, "SpecRejected", &message);
-                write_status(api, obj, &status).await?;
-                return Ok(Applied::SpecRejected);
-            }
-            Err(e) => return Err(e.into()),
-        }
+) -> Result<(), kube::Error> {
+    let mut patch = json!({ "metadata": { "annotations": update.annotations } });
+    if update.add_finalizer {
+        let mut finalizers = obj.finalizers().to_vec();
+        finalizers.push(reconcile::finalizer_name::<K>());
+        patch["metadata"]["finalizers"] = json!(finalizers);
+        patch["metadata"]["resourceVersion"] = json!(obj.resource_version());
     }
-    write_status(api, obj, &update.status).await?;
-    Ok(Applied::Done)
+    if let Some(spec) = &update.spec {
+        patch["spec"] = spec.clone();
+    }
+    api.patch(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
 }
 
 /// How applying a write-back went.
@@ -301,18 +590,16 @@ enum Applied {
 async fn write_status(
     api: &Api<DynamicObject>,
     obj: &(impl serde::Serialize + Resource),
+    current: &serde_json::Map<String, serde_json::Value>,
     status: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), Error> {
-    let current = crate::status::status_object(obj);
-    if current != *status {
-        let patch = json!({ "status": status_merge_patch(&current, status) });
-        api.patch_status(
-            &obj.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await?;
-    }
+    let patch = json!({ "status": status_merge_patch(current, status) });
+    api.patch_status(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
     Ok(())
 }
 
@@ -364,9 +651,9 @@ fn status_merge_patch(
     patch
 }
 
-async fn publish<M: ResourceManager>(ctx: &Context<M>, obj: &M::Resource, events: &[EventNote]) {
+async fn publish<M: ResourceManager>(ctx: &Context<M>, obj: &M::Resource, note: &EventNote) {
     let reference = obj.object_ref(&());
-    for note in events {
+    {
         let event = Event {
             type_: if note.warning {
                 EventType::Warning

@@ -128,6 +128,13 @@ pub trait ResourceManager: Send + Sync + 'static {
 
     fn tag_api_style(&self) -> TagApiStyle;
 
+    /// True when [`create`](Self::create) sends the spec's tags with the create call (the
+    /// create API takes tags): the runtime then puts every wanted tag, defaults included, into
+    /// the resource it passes to `create`, and neither reads nor writes tags after it.
+    fn create_takes_tags(&self) -> bool {
+        false
+    }
+
     /// The tags the CR's spec declares (user tags only); `None` when the spec has no tag field
     /// set, in which case the runtime leaves existing user tags alone.
     fn spec_tags(&self, resource: &Self::Resource) -> Option<Tags>;

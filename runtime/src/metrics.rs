@@ -1,10 +1,12 @@
-//! Prometheus metrics, with ACK's names for outbound AWS calls.
+//! Prometheus metrics, with ACK's names for outbound AWS calls, and where each reconcile's time
+//! goes (AWS calls, Kubernetes writes, requeue waits, waiting in the queue).
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -15,6 +17,49 @@ pub struct ApiCallLabels {
     pub service: String,
     pub op_type: String,
     pub op_id: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhaseLabels {
+    pub kind: String,
+    pub phase: Phase,
+}
+
+/// Where a reconcile's wall-clock time goes.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum Phase {
+    /// Inside AWS SDK calls (retries and their waits included).
+    Aws,
+    /// Writing the CR (finalizer, spec, status) and its Events.
+    KubeWrite,
+    /// The delay a not-yet-synced or failed reconcile asked for before the next one.
+    RequeueWait,
+    /// From when a reconcile was due (a watch event or a requeue) until it started.
+    QueueWait,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::KubeWrite => "kube_write",
+            Self::RequeueWait => "requeue_wait",
+            Self::QueueWait => "queue_wait",
+        }
+    }
+}
+
+impl EncodeLabelValue for Phase {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        std::fmt::Write::write_str(encoder, self.label())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WriteLabels {
+    pub kind: String,
+    /// `finalizer`, `spec`, `status` or `event`.
+    pub write: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -37,6 +82,8 @@ pub struct Metrics {
     pub rate_limiter_wait_seconds: Family<ApiCallLabels, Counter<f64, AtomicU64>>,
     pub reconciles: Family<ReconcileLabels, Counter>,
     pub reconcile_seconds: Family<ReconcileLabels, Histogram>,
+    pub phase_seconds: Family<PhaseLabels, Histogram>,
+    pub kube_writes: Family<WriteLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -86,6 +133,21 @@ impl Default for Metrics {
             "Reconcile duration by kind and outcome",
             reconcile_seconds.clone(),
         );
+        let phase_seconds = Family::<PhaseLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 16))
+        });
+        registry.register(
+            "ack_reconcile_phase_duration_seconds",
+            "Per reconcile, time in AWS calls, Kubernetes writes, the requeue wait it asked \
+             for, and waiting in the queue before it started",
+            phase_seconds.clone(),
+        );
+        let kube_writes = Family::<WriteLabels, Counter>::default();
+        registry.register(
+            "ack_kubernetes_writes",
+            "Writes to the Kubernetes API by kind and what was written",
+            kube_writes.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             outbound_requests,
@@ -95,6 +157,8 @@ impl Default for Metrics {
             rate_limiter_wait_seconds,
             reconciles,
             reconcile_seconds,
+            phase_seconds,
+            kube_writes,
         }
     }
 }
@@ -117,6 +181,34 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
+    pub fn record_phase(&self, kind: &str, phase: Phase, took: Duration) {
+        self.phase_seconds
+            .get_or_create(&PhaseLabels {
+                kind: kind.to_string(),
+                phase,
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn count_write(&self, kind: &str, write: &'static str) {
+        self.kube_writes
+            .get_or_create(&WriteLabels {
+                kind: kind.to_string(),
+                write,
+            })
+            .inc();
+    }
+
+    /// Kubernetes writes of `kind` so far (every label), e.g. for tests that count round trips.
+    pub fn writes(&self, kind: &str, write: &'static str) -> u64 {
+        self.kube_writes
+            .get_or_create(&WriteLabels {
+                kind: kind.to_string(),
+                write,
+            })
+            .get()
+    }
+
     /// The OpenMetrics text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -124,6 +216,27 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         out
     }
+}
+
+tokio::task_local! {
+    /// Time spent in AWS calls by the reconcile running on this task (see [`aws_time`]).
+    static AWS_TIME: Cell<Duration>;
+}
+
+/// Runs `f` (one reconcile) and returns its output with the time its AWS calls took: the
+/// SDK interceptor adds each call's duration to a task-local clock, so no code per operation.
+pub async fn aws_time<F: std::future::Future>(f: F) -> (F::Output, Duration) {
+    AWS_TIME
+        .scope(Cell::new(Duration::ZERO), async {
+            let out = f.await;
+            (out, AWS_TIME.with(Cell::get))
+        })
+        .await
+}
+
+/// Adds an AWS call's duration to the current reconcile's clock, if one is running.
+pub(crate) fn add_aws_time(took: Duration) {
+    let _ = AWS_TIME.try_with(|t| t.set(t.get() + took));
 }
 
 /// ACK's `op_type` label from an operation name.

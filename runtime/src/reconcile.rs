@@ -77,6 +77,11 @@ pub struct Input<'a> {
     pub attempt: u32,
     /// RFC 3339 time used for condition transitions.
     pub now: &'a str,
+    /// This reconcile's first pass read AWS, found nothing and stopped to store the finalizer,
+    /// and nothing else changed since (the finalizer write is guarded by the resourceVersion):
+    /// that read still stands, so the second pass creates without reading again. A crash after
+    /// the finalizer is stored starts over with a read, so nothing can leak.
+    pub known_absent: bool,
 }
 
 pub async fn reconcile<M: ResourceManager>(
@@ -234,7 +239,11 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             }
         }
 
-        let latest = m.read_one(&desired).await?;
+        let latest = if self.input.known_absent {
+            None
+        } else {
+            m.read_one(&desired).await?
+        };
         let remote = if latest.is_some() {
             Remote::Found
         } else {
@@ -257,9 +266,24 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                         .into(),
             }),
             (AdoptionDecision::Create, _) => {
-                let latest = m.create(&desired).await?;
+                // Where the create call takes tags, every wanted tag (defaults included) goes
+                // with it. A resource this call just made has no tags but those, so none are
+                // read back; a tag call follows only where the create call takes none.
+                let wanted = self.wanted_tags(&desired, &Tags::new());
+                let mut to_create = desired.clone();
+                let mut sent = Tags::new();
+                if m.create_takes_tags() && !wanted.is_empty() {
+                    m.set_spec_tags(&mut to_create, wanted.clone());
+                    sent = wanted.clone();
+                }
+                let latest = m.create(&to_create).await?;
                 self.event(false, "Created", "AWS resource created");
-                self.drive_tags(&desired, &latest).await?;
+                if let Some(plan) = tags::plan(m.tag_api_style(), &wanted, &sent) {
+                    m.sync_tags(&latest, &plan).await?;
+                }
+                // Late-initialised from what create returned: the spec write goes with this
+                // reconcile instead of needing another one (and its reads) later.
+                self.late_initialize(desired, &latest);
                 self.record(&latest);
                 Ok(self.converging(&latest))
             }
@@ -289,15 +313,12 @@ impl<'a, M: ResourceManager> Run<'a, M> {
 
     async fn manage(
         &mut self,
-        mut desired: M::Resource,
+        desired: M::Resource,
         latest: M::Resource,
         read_only: bool,
     ) -> Result<Synced, Stop> {
         let m = self.manager;
-        if m.late_initialize(&mut desired, &latest) {
-            self.spec = Some(status::spec_value(&desired));
-            self.set(Condition::new(conditions::LATE_INITIALIZED, Status::True));
-        }
+        let desired = self.late_initialize(desired, &latest);
         let delta = m.delta(&desired, &latest);
         if let Some(path) = m.immutable_fields().iter().find(|p| delta.contains(p)) {
             return Err(ReconcileError::terminal(
@@ -332,16 +353,14 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         Ok(self.converging(&latest))
     }
 
-    /// Tag sync right after creation (AWS may have applied some tags with the create call).
-    async fn drive_tags(
-        &mut self,
-        desired: &M::Resource,
-        latest: &M::Resource,
-    ) -> Result<(), ReconcileError> {
-        if let Some(plan) = self.tag_plan(desired, latest).await? {
-            self.manager.sync_tags(latest, &plan).await?;
+    /// Fills the spec fields the user left unset from `latest`; the spec is written back when
+    /// anything changed.
+    fn late_initialize(&mut self, mut desired: M::Resource, latest: &M::Resource) -> M::Resource {
+        if self.manager.late_initialize(&mut desired, latest) {
+            self.spec = Some(status::spec_value(&desired));
+            self.set(Condition::new(conditions::LATE_INITIALIZED, Status::True));
         }
-        Ok(())
+        desired
     }
 
     /// The tag change that brings AWS to the CR's tags plus default tags, system tags preserved.
@@ -352,6 +371,14 @@ impl<'a, M: ResourceManager> Run<'a, M> {
     ) -> Result<Option<tags::TagPlan>, ReconcileError> {
         let m = self.manager;
         let observed = m.read_tags(latest).await?;
+        let wanted = self.wanted_tags(desired, &observed);
+        Ok(tags::plan(m.tag_api_style(), &wanted, &observed))
+    }
+
+    /// The CR's tags plus the default tags; a spec that declares no tags keeps the user tags AWS
+    /// has (`observed`).
+    fn wanted_tags(&self, desired: &M::Resource, observed: &Tags) -> Tags {
+        let m = self.manager;
         let meta = self.cr.meta();
         let ctx = TagContext {
             service: m.service(),
@@ -369,8 +396,7 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         });
-        let wanted = tags::desired_tags(&user, &defaults);
-        Ok(tags::plan(m.tag_api_style(), &wanted, &observed))
+        tags::desired_tags(&user, &defaults)
     }
 
     fn converging(&self, latest: &M::Resource) -> Synced {

@@ -59,9 +59,12 @@ impl Default for RequeueConfig {
         Self {
             default_resync: DEFAULT_RESYNC,
             resync_per_kind: BTreeMap::new(),
+            // A long create (a table CREATING for tens of seconds) is polled at 1, 2, 4, 8 s
+            // and then every 10 s: noticed at most 10 s after it is ready. Each poll is a
+            // scheduled requeue, so waiting holds no reconcile slot from other CRs.
             not_synced: Backoff {
-                base: Duration::from_secs(2),
-                cap: Duration::from_secs(60),
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(10),
             },
             recoverable: Backoff {
                 base: Duration::from_secs(5),
@@ -191,11 +194,11 @@ mod tests {
         let cases = [
             (Outcome::Synced,      0,  "Queue",  RequeueDecision::Resync(secs(36_000))),
             (Outcome::Synced,      7,  "Bucket", RequeueDecision::Resync(secs(600))),
-            (Outcome::NotSynced,   0,  "Queue",  RequeueDecision::Backoff(secs(2))),
-            (Outcome::NotSynced,   1,  "Queue",  RequeueDecision::Backoff(secs(4))),
-            (Outcome::NotSynced,   4,  "Queue",  RequeueDecision::Backoff(secs(32))),
-            (Outcome::NotSynced,   5,  "Queue",  RequeueDecision::Backoff(secs(60))),
-            (Outcome::NotSynced,   u32::MAX, "Queue", RequeueDecision::Backoff(secs(60))),
+            (Outcome::NotSynced,   0,  "Table",  RequeueDecision::Backoff(secs(1))),
+            (Outcome::NotSynced,   1,  "Table",  RequeueDecision::Backoff(secs(2))),
+            (Outcome::NotSynced,   3,  "Table",  RequeueDecision::Backoff(secs(8))),
+            (Outcome::NotSynced,   4,  "Table",  RequeueDecision::Backoff(secs(10))),
+            (Outcome::NotSynced,   u32::MAX, "Table", RequeueDecision::Backoff(secs(10))),
             (Outcome::Recoverable, 0,  "Queue",  RequeueDecision::Backoff(secs(5))),
             (Outcome::Recoverable, 3,  "Queue",  RequeueDecision::Backoff(secs(40))),
             (Outcome::Recoverable, 10, "Queue",  RequeueDecision::Backoff(secs(300))),

@@ -69,6 +69,51 @@ async fn create_applies_default_tags_and_reports_synced_with_metadata() {
 }
 
 #[tokio::test]
+async fn a_new_resource_is_created_without_reading_its_tags_back() {
+    for style in STYLES {
+        let m = FakeManager::new(style);
+        let mut cr = with_finalizer(thing("x"));
+        cr.spec.tags = Some(tags(&[("team", "a")]));
+        run(&m, &cr).await;
+        // The fake's create reads the resource back, as SQS's does for its ARN; tags are not.
+        assert_eq!(m.calls(), ["read_one", "create", "read_one", "sync_tags"]);
+    }
+}
+
+#[tokio::test]
+async fn tags_go_with_the_create_call_where_it_takes_them() {
+    let mut m = FakeManager::new(TagApiStyle::AddRemove);
+    m.tags_with_create = true;
+    let mut cr = with_finalizer(thing("x"));
+    cr.spec.tags = Some(tags(&[("team", "a")]));
+    let wb = run(&m, &cr).await;
+    assert_eq!(m.mutations(), ["create"], "no tag call after the create");
+    assert_eq!(
+        m.remote("x").unwrap().tags,
+        tags(&[
+            ("services.k8s.aws/controller-version", "fake-v0.1.0"),
+            ("services.k8s.aws/namespace", "ns"),
+            ("team", "a"),
+        ])
+    );
+    // Default tags went to AWS, not into the CR.
+    assert_eq!(
+        update(&wb).spec.as_ref().map(|s| &s["tags"]),
+        Some(&serde_json::json!({"team": "a"}))
+    );
+}
+
+#[tokio::test]
+async fn the_read_before_the_finalizer_stands_for_the_create_after_it() {
+    let m = FakeManager::new(TagApiStyle::AddRemove);
+    let cr = thing("x");
+    assert_eq!(run(&m, &cr).await, Writeback::AddFinalizer);
+    let wb = run_known_absent(&m, &with_finalizer(cr)).await;
+    assert_eq!(m.calls(), ["read_one", "create", "read_one", "sync_tags"]);
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+}
+
+#[tokio::test]
 async fn an_existing_resource_without_adoption_policy_is_terminal_and_untouched() {
     let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(stack_tags()));
     let wb = run(&m, &thing("x")).await;

@@ -63,6 +63,8 @@ pub struct FakeManager {
     pub style: TagApiStyle,
     /// `is_synced` answers this (false models a resource still being created).
     pub ready: bool,
+    /// The create call takes the spec's tags (like CreateQueue and CreateTable).
+    pub tags_with_create: bool,
 }
 
 impl FakeManager {
@@ -71,6 +73,7 @@ impl FakeManager {
             aws: Mutex::default(),
             style,
             ready: true,
+            tags_with_create: false,
         }
     }
 
@@ -155,7 +158,10 @@ impl ResourceManager for FakeManager {
             let remote = Remote {
                 size: desired.spec.size.unwrap_or(1),
                 zone: desired.spec.zone.clone().unwrap_or_else(|| "a".into()),
-                tags: Tags::new(),
+                tags: match self.tags_with_create {
+                    true => desired.spec.tags.clone().unwrap_or_default(),
+                    false => Tags::new(),
+                },
             };
             aws.resources.insert(desired.spec.name.clone(), remote);
         }
@@ -217,6 +223,10 @@ impl ResourceManager for FakeManager {
 
     fn tag_api_style(&self) -> TagApiStyle {
         self.style
+    }
+
+    fn create_takes_tags(&self) -> bool {
+        self.tags_with_create
     }
 
     fn spec_tags(&self, resource: &Thing) -> Option<Tags> {
@@ -313,6 +323,20 @@ pub async fn run_with(
         namespace_annotations,
         attempt: 0,
         now: "2026-11-26T00:00:00Z",
+        known_absent: false,
+    };
+    reconcile(m, cr, &input).await
+}
+
+/// The second pass of a reconcile whose first pass found nothing and stored the finalizer.
+pub async fn run_known_absent(m: &FakeManager, cr: &Thing) -> Writeback {
+    let settings = settings();
+    let input = Input {
+        settings: &settings,
+        namespace_annotations: None,
+        attempt: 0,
+        now: "2026-11-26T00:00:00Z",
+        known_absent: true,
     };
     reconcile(m, cr, &input).await
 }
