@@ -273,6 +273,10 @@ pub struct Tags {
     pub read: String,
     pub write: String,
     pub remove: Option<String>,
+    /// The create call takes the tag field (a member of its input): a new resource gets every
+    /// tag, defaults included, with it and no tag call follows.
+    #[serde(default)]
+    pub with_create: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

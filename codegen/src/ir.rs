@@ -278,6 +278,8 @@ pub struct Tags {
     pub read_member: Option<String>,
     pub write_member: Option<String>,
     pub remove_member: Option<String>,
+    /// The create call carries the tag field (checked: a member of the create input).
+    pub with_create: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1072,6 +1072,11 @@ impl Scaffold<'_> {
                 if let Some(remove) = &tags.remove {
                     let _ = writeln!(t, "remove = \"{remove}\"");
                 }
+                // The tag field was found among the create input's members.
+                let _ = writeln!(
+                    t,
+                    "# The create call takes the tags: a new resource gets them all with it.\nwith_create = true"
+                );
             }
             None => {
                 let _ = writeln!(

@@ -159,6 +159,7 @@ fn sns_topic_scaffold_has_every_part_and_its_crd_is_accepted() {
         "read = \"ListTagsForResource\"",
         "write = \"TagResource\"",
         "remove = \"UntagResource\"",
+        "with_create = true",
         "[resources.Topic.errors]",
         "not_found = [\"NotFoundException\"]",
         "hooks = []",

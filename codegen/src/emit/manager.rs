@@ -40,6 +40,19 @@ use crate::Error;
 use crate::ir::{HookPoint, Operation, Resource, Service, Source, Type};
 use plan::Plan;
 
+/// `create_takes_tags` for a kind whose create call carries its tags (else the default).
+fn create_takes_tags(tags: &crate::ir::Tags) -> TokenStream {
+    if tags.with_create {
+        quote! {
+            fn create_takes_tags(&self) -> bool {
+                true
+            }
+        }
+    } else {
+        TokenStream::new()
+    }
+}
+
 /// The module (and file stem) of a kind's manager: `Queue` → `queue_manager`.
 pub fn module_name(resource: &Resource) -> String {
     format!("{}_manager", rust::module_name(resource))
@@ -638,10 +651,13 @@ impl Plan<'_> {
                 .as_deref()
                 .expect("Plan::new checked the tag members")]
         );
+        let with_create = create_takes_tags(tags);
         quote! {
             fn tag_api_style(&self) -> TagApiStyle {
                 TagApiStyle::AddRemove
             }
+
+            #with_create
 
             fn spec_tags(&self, resource: &#kind) -> Option<Tags> {
                 resource.spec.#field.clone()

@@ -374,7 +374,7 @@ fn lower_resource(
     let tags = res
         .tags
         .as_ref()
-        .map(|t| tags(cx, &types, &spec, t))
+        .map(|t| tags(cx, &types, &spec, t, &operations.create))
         .transpose()?;
     let errors = errors(cx, &res.errors)?;
     let attributes = res
@@ -1016,6 +1016,7 @@ fn tags(
     types: &Types<'_>,
     spec: &[Field],
     t: &config::Tags,
+    create: &ir::Operation,
 ) -> Result<ir::Tags, Error> {
     let path: Vec<String> = t.field.split('.').map(str::to_string).collect();
     let mut fields = spec;
@@ -1050,6 +1051,18 @@ fn tags(
             t.format
         )));
     }
+    if t.with_create {
+        let top = find_field(cx, spec, &path[0], &t.field)?;
+        let from_create = path.len() == 1
+            && matches!(&top.source, Source::Member { shape, .. }
+                if create.input.as_deref() == Some(shape.as_str()));
+        if !from_create {
+            return Err(cx.error(format!(
+                "tags.with_create: {} is not a member of {}'s input",
+                t.field, create.name
+            )));
+        }
+    }
     let read = cx.operation(&t.read, None)?;
     let write = cx.operation(&t.write, None)?;
     let remove = t
@@ -1072,6 +1085,7 @@ fn tags(
         read,
         write,
         remove,
+        with_create: t.with_create,
     })
 }
 

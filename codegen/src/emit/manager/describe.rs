@@ -1081,10 +1081,13 @@ impl<'a> Describe<'a> {
                 quote!(plan.to_set.clone().into_iter().collect()),
             ),
         };
+        let with_create = super::create_takes_tags(tags);
         quote! {
             fn tag_api_style(&self) -> TagApiStyle {
                 TagApiStyle::AddRemove
             }
+
+            #with_create
 
             fn spec_tags(&self, resource: &#kind) -> Option<Tags> {
                 #spec_tags

@@ -1138,10 +1138,13 @@ impl SetterPlan<'_> {
         };
         let write = self.tags_write();
         let identifier = field_ident(self.identifier);
+        let with_create = super::create_takes_tags(self.tags);
         let methods = quote! {
             fn tag_api_style(&self) -> TagApiStyle {
                 TagApiStyle::FullReplacement
             }
+
+            #with_create
 
             fn spec_tags(&self, resource: &#kind) -> Option<Tags> {
                 #read_tags

@@ -787,6 +787,10 @@ impl ResourceManager for TableManager {
         TagApiStyle::AddRemove
     }
 
+    fn create_takes_tags(&self) -> bool {
+        true
+    }
+
     fn spec_tags(&self, resource: &Table) -> Option<Tags> {
         resource
             .spec

@@ -438,6 +438,10 @@ impl ResourceManager for QueueManager {
         TagApiStyle::AddRemove
     }
 
+    fn create_takes_tags(&self) -> bool {
+        true
+    }
+
     fn spec_tags(&self, resource: &Queue) -> Option<Tags> {
         resource.spec.tags.clone()
     }
