@@ -18,6 +18,7 @@ pub mod manifests;
 pub mod node;
 pub mod pause;
 mod process;
+pub mod round_trips;
 pub mod toolchain;
 pub mod world;
 
