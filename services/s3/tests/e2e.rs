@@ -663,9 +663,10 @@ async fn adopt_a_cloudformation_bucket_and_keep_its_system_tags() {
         .iter()
         .filter(|r| r.operation == "PutBucketTagging")
         .collect();
-    // The test's own write, its refused negative control, then the controller's: one adding the
-    // default tags after adoption, one for the edit. Every one of those was accepted.
-    assert!(tag_writes.len() >= 4, "{tag_writes:?}");
+    // The test's own write, its refused negative control, then the controller's: adding the
+    // default tags after adoption and the edit — one call, or two when the adoption's follow-up
+    // reconcile ran before the edit arrived. Every one of those was accepted.
+    assert!(tag_writes.len() >= 3, "{tag_writes:?}");
     assert!(
         tag_writes[2..].iter().all(|r| r.status < 300),
         "{tag_writes:?}"
