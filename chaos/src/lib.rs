@@ -142,6 +142,9 @@ pub struct Case {
     pub sqs: aws_sdk_sqs::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     controllers: Vec<JoinHandle<()>>,
+    /// Controller processes, when the case runs the binaries (see [`Case::run_binaries`]).
+    processes: Vec<tokio::process::Child>,
+    binaries: Option<std::path::PathBuf>,
     /// The metrics of the controllers running now (new ones per restart).
     pub metrics: Metrics,
     throttle: Arc<ApiThrottle>,
@@ -202,6 +205,8 @@ impl Case {
             sqs: aws_sdk_sqs::Client::new(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             controllers: Vec::new(),
+            processes: Vec::new(),
+            binaries: None,
             metrics: Metrics::default(),
             throttle: Arc::new(ApiThrottle::default()),
         })
@@ -230,6 +235,9 @@ impl Case {
     /// (SDK config with adaptive retries, the call counter, the token buckets), watching only
     /// this case's namespace. Backoffs are shortened so a case stays bounded in time.
     pub async fn start(&mut self) -> Result<()> {
+        if let Some(dir) = self.binaries.clone() {
+            return self.start_processes(&dir);
+        }
         let metrics = Metrics::default();
         let endpoints = &self.env.endpoints;
         let sdk = ack_runtime::aws::sdk_config(
@@ -322,9 +330,60 @@ impl Case {
         Ok(())
     }
 
+    /// From now on, [`Case::start`] runs the controller binaries in `dir` (`s3-controller`,
+    /// `sqs-controller`, `dynamodb-controller`) as processes, and [`Case::kill`] sends them
+    /// SIGKILL: `cargo xtask chaos` builds them and names the directory in
+    /// `ACK_RS_CONTROLLER_BINS`. Without it, controllers run in-process (and are aborted).
+    pub fn run_binaries_from_env(&mut self) {
+        self.binaries = std::env::var_os("ACK_RS_CONTROLLER_BINS").map(Into::into);
+    }
+
+    pub fn runs_binaries(&self) -> bool {
+        self.binaries.is_some()
+    }
+
+    fn start_processes(&mut self, dir: &Path) -> Result<()> {
+        let endpoints = &self.env.endpoints;
+        for kind in Kind::ALL {
+            let binary = dir.join(format!("{}-controller", kind.service()));
+            let mut cmd = tokio::process::Command::new(&binary);
+            cmd.env("KUBECONFIG", &self.kubeconfig)
+                .env("AWS_ACCESS_KEY_ID", testenv::world::ACCESS_KEY_ID)
+                .env("AWS_SECRET_ACCESS_KEY", testenv::world::SECRET_ACCESS_KEY)
+                .arg(format!("--aws-region={}", endpoints.region))
+                .arg(format!("--aws-endpoint-url={}", endpoints.aws_endpoint_url))
+                .arg(format!("--watch-namespace={}", self.namespace))
+                .arg(format!(
+                    "--aws-account-id={}",
+                    testenv::controllers::ACCOUNT
+                ))
+                .arg(format!(
+                    "--metrics-addr=127.0.0.1:{}",
+                    testenv::launch::free_port()?
+                ))
+                .arg(format!(
+                    "--healthz-addr=127.0.0.1:{}",
+                    testenv::launch::free_port()?
+                ))
+                .arg("--reconcile-default-max-concurrent-syncs=4")
+                .arg("--log-level=warn")
+                .stdout(std::process::Stdio::null())
+                .kill_on_drop(true);
+            let child = cmd
+                .spawn()
+                .with_context(|| format!("starting {}", binary.display()))?;
+            self.processes.push(child);
+        }
+        Ok(())
+    }
+
     /// Kills every controller at once, wherever each is (an in-flight AWS or Kubernetes call is
     /// dropped mid-way; nothing of theirs runs afterwards) — what `kill -9` does to a process.
     pub async fn kill(&mut self) {
+        for mut child in self.processes.drain(..) {
+            let _ = child.start_kill(); // SIGKILL
+            let _ = child.wait().await;
+        }
         for handle in self.controllers.drain(..) {
             handle.abort();
             let _ = handle.await;
@@ -651,7 +710,7 @@ impl AsyncStep for Idle {
     }
 }
 
-/// Kills the controllers at random moments (every 0.5–3 s; 3–12 s at full size, where a fresh
+/// Kills the controllers at random moments (every 0.5–3 s; 1–6 s at full size, where a fresh
 /// controller needs longer to go through every CR once) and starts fresh ones at once.
 pub struct KillAtRandom {
     next: Instant,
@@ -669,7 +728,7 @@ impl Default for KillAtRandom {
 
 fn random_pause() -> Duration {
     if Scale::get().full {
-        Duration::from_millis(fastrand::u64(3000..12000))
+        Duration::from_millis(fastrand::u64(1000..6000))
     } else {
         Duration::from_millis(fastrand::u64(500..3000))
     }

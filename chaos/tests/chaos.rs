@@ -57,6 +57,8 @@ async fn killed_at_random_while_creating_and_deleting() -> Result {
     let _one = exclusive().await;
     let scale = Scale::get();
     let mut case = Case::new("kill", scale.resources, 5).await?;
+    // Under cargo xtask chaos: the controller binaries, killed with SIGKILL.
+    case.run_binaries_from_env();
     case.start().await?;
     case.create_all().await?;
     let mut killer = KillAtRandom::default();
@@ -76,6 +78,7 @@ async fn killed_at_random_while_creating_and_deleting() -> Result {
     assert_eq!(duplicates, 0, "resources created more than once");
     case.report(json!({
         "kills": killer.kills, "kills_while_creating": kills_creating,
+        "how": if case.runs_binaries() { "SIGKILL of the controller processes" } else { "abort of the in-process controllers" },
         "retained_checked": retained.len(), "duplicates": duplicates, "leaked": 0, "lost": 0,
     }));
     remove_from_aws(&case, &retained).await;

@@ -16,6 +16,22 @@ use crate::repo_root;
 
 pub fn run(filter: Option<&str>) -> Result<()> {
     let started = Instant::now();
+    // The kill case kills real controller processes (SIGKILL).
+    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    build.current_dir(repo_root()).args([
+        "build",
+        "--bins",
+        "-p",
+        "ack-s3",
+        "-p",
+        "ack-sqs",
+        "-p",
+        "ack-dynamodb",
+    ]);
+    if !build.status()?.success() {
+        bail!("building the controller binaries failed");
+    }
+    let bins = crate::dev::target_dir()?.join("debug");
     let world = world::start(&world::fresh_dir()?, Lifetime::Owned)
         .context("the test world could not start")?;
     eprintln!("[xtask] chaos: test world up in {:.1?}", started.elapsed());
@@ -27,6 +43,7 @@ pub fn run(filter: Option<&str>) -> Result<()> {
         .args(["--include-ignored", "--nocapture", "--test-threads=1"])
         .envs(world.endpoints.env())
         .env("ACK_RS_CHAOS", "full")
+        .env("ACK_RS_CONTROLLER_BINS", &bins)
         .stderr(Stdio::piped());
     let mut child = cargo.spawn().context("running cargo test -p chaos")?;
     let mut figures = Vec::new();

@@ -239,7 +239,7 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn target_dir() -> Result<PathBuf> {
+pub(crate) fn target_dir() -> Result<PathBuf> {
     let out = cargo()
         .current_dir(repo_root())
         .args(["metadata", "--format-version=1", "--no-deps"])
