@@ -1,15 +1,20 @@
 //! `ack-rs`: the command-line tool for moving AWS resources under ack-rs's controllers.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ack_rs_cli::cloudformation;
 use ack_rs_cli::import::{self, Import, KeySchema};
 use ack_rs_cli::kinds;
 use ack_rs_cli::output::{self, Format};
+use ack_rs_cli::plan;
 use ack_rs_cli::status;
+use ack_runtime::DefaultTags;
+use ack_runtime::tags::DEFAULT_RESOURCE_TAGS;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -29,6 +34,26 @@ enum Command {
     Import {
         #[command(subcommand)]
         source: ImportSource,
+    },
+    /// What switching CRs to managed would do in AWS, field by field and tag by tag, read with
+    /// the controllers' own managers. Exit status 0: nothing would change; 2: something would.
+    Plan {
+        /// KIND/NAME as kubectl takes it, e.g. `queue/jobs`.
+        target: Option<String>,
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// Every Bucket, Queue and Table (in the namespace, or all namespaces).
+        #[arg(long, conflicts_with_all = ["target", "filename"])]
+        all: bool,
+        /// CRs from a file instead of the cluster (`-` for stdin), e.g. `helm template` of the
+        /// values you are about to switch to.
+        #[arg(short = 'f', long, conflicts_with = "target")]
+        filename: Option<PathBuf>,
+        /// The controllers' `--resource-tags` (their default tags).
+        #[arg(long, default_value = DEFAULT_RESOURCE_TAGS)]
+        resource_tags: String,
+        #[arg(short, long, value_enum, default_value_t)]
+        output: Format,
     },
     /// Every ACK resource with its mode (adopting, adopted, read-only, managed), Synced, and
     /// its last error.
@@ -95,10 +120,38 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Plan {
+            target,
+            namespace,
+            all,
+            filename,
+            resource_tags,
+            output,
+        } => {
+            let defaults = DefaultTags::parse(&resource_tags)?;
+            let objects = match (filename, target) {
+                (Some(file), _) => objects_from_file(&file, namespace.as_deref())?,
+                (None, Some(target)) => vec![get_target(&target, namespace.as_deref()).await?],
+                (None, None) if all => list_plannable(namespace.as_deref()).await?,
+                (None, None) => anyhow::bail!("name a CR (KIND/NAME), --all, or -f FILE"),
+            };
+            let sdk = aws_config::load_from_env().await;
+            let managers = plan::Managers::new(&sdk);
+            let mut plans = Vec::new();
+            for obj in &objects {
+                plans.push(plan::plan_object(&managers, obj, &defaults).await?);
+            }
+            match output::structured(output, &plans)? {
+                Some(text) => print!("{text}"),
+                None => print!("{}", plan::render(&plans)),
+            }
+            if plans.iter().any(|p| !p.plan.is_empty()) {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
         Command::Status { namespace, output } => {
-            let client = kube::Client::try_default()
-                .await
-                .context("connecting to Kubernetes (KUBECONFIG or in-cluster)")?;
+            let client = kube_client().await?;
             let rows = status::rows(&client, namespace.as_deref()).await?;
             match output::structured(output, &rows)? {
                 Some(text) => print!("{text}"),
@@ -107,6 +160,94 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn kube_client() -> Result<kube::Client> {
+    kube::Client::try_default()
+        .await
+        .context("connecting to Kubernetes (KUBECONFIG or in-cluster)")
+}
+
+/// The API of a kind the tool plans, by kubectl's names for it (`queue`, `queues`, `Queue`).
+fn plannable_kind(name: &str) -> Result<ApiResource> {
+    let lower = name.to_ascii_lowercase();
+    kinds::SERVED
+        .iter()
+        .find(|k| k.kind.to_ascii_lowercase() == lower || k.plural == lower)
+        .map(|k| {
+            ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk(k.group, "v1alpha1", k.kind),
+                k.plural,
+            )
+        })
+        .with_context(|| {
+            format!("ack-rs cannot plan {name:?}: it plans buckets, queues and tables")
+        })
+}
+
+async fn get_target(target: &str, namespace: Option<&str>) -> Result<DynamicObject> {
+    let (kind, name) = target
+        .split_once('/')
+        .with_context(|| format!("expected KIND/NAME, got {target:?}"))?;
+    let resource = plannable_kind(kind)?;
+    let client = kube_client().await?;
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client, ns, &resource),
+        None => Api::default_namespaced_with(client, &resource),
+    };
+    api.get(name)
+        .await
+        .with_context(|| format!("reading {kind}/{name}"))
+}
+
+async fn list_plannable(namespace: Option<&str>) -> Result<Vec<DynamicObject>> {
+    let client = kube_client().await?;
+    let mut out = Vec::new();
+    for kind in kinds::SERVED {
+        let resource = plannable_kind(kind.kind)?;
+        let api: Api<DynamicObject> = match namespace {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+            None => Api::all_with(client.clone(), &resource),
+        };
+        match api.list(&ListParams::default()).await {
+            Ok(list) => out.extend(list.items),
+            // A kind whose CRD is not installed has nothing to plan.
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => return Err(e).with_context(|| format!("listing {}", kind.plural)),
+        }
+    }
+    Ok(out)
+}
+
+/// The plannable CRs of a YAML stream; other kinds are named on stderr and skipped.
+fn objects_from_file(path: &Path, namespace: Option<&str>) -> Result<Vec<DynamicObject>> {
+    let text = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+    };
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let value = Value::deserialize(doc)?;
+        if value.is_null() {
+            continue;
+        }
+        let mut obj: DynamicObject = serde_json::from_value(value)?;
+        let types = obj.types.clone().unwrap_or_default();
+        let group = types.api_version.split('/').next().unwrap_or_default();
+        if !plan::plannable(group, &types.kind) {
+            eprintln!(
+                "skipping {} {:?}: not a kind ack-rs plans",
+                types.kind, obj.metadata.name
+            );
+            continue;
+        }
+        if obj.metadata.namespace.is_none() {
+            obj.metadata.namespace = namespace.map(str::to_string);
+        }
+        out.push(obj);
+    }
+    Ok(out)
 }
 
 async fn read_stack(

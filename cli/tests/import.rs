@@ -385,8 +385,30 @@ async fn a_stack_is_imported_adopted_and_shown_in_status() {
     );
 }
 
+/// Runs `ack-rs plan` until it says nothing would change (exit 0), failing with its last output.
+async fn eventually_no_plan(env: &TestEnv, args: &[&str]) {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let out = ack_rs(env, args);
+        match out.status.code() {
+            Some(0) => return,
+            Some(2) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(500)).await
+            }
+            _ => panic!(
+                "ack-rs {args:?}: {:?}\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+}
+
+/// The migration the tool exists for: import a stack as app-chart values, adopt, see the plan of
+/// the switch to managed values, switch, and see nothing left to plan.
 #[tokio::test]
-async fn helm_values_adopt_a_stack_through_the_app_chart() {
+async fn helm_values_adopt_then_plan_shows_the_switch() {
     let env = TestEnv::get();
     let (bucket, queue, table) = (unique("hv-assets"), unique("hv-jobs"), unique("hv-items"));
     let stack = unique("hv-stack");
@@ -465,4 +487,130 @@ async fn helm_values_adopt_a_stack_through_the_app_chart() {
         .await
         .unwrap();
     assert_eq!(adopted_table.data["spec"]["tableName"], table);
+
+    // Adopted, and the controllers' default tags written: managing as is changes nothing.
+    eventually_no_plan(env, &["plan", "--all", "-n", &namespace]).await;
+    let human = ack_rs(env, &["plan", "queue/app-jobs", "-n", &namespace]);
+    assert_eq!(human.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("no change"),
+        "{human:?}"
+    );
+
+    // The managed values the team will switch to, rendered but not applied: the plan names
+    // every setting and tag they change, and never an aws: key.
+    let managed = [
+        "--set=adoptExistingResources=false",
+        "--set=tags.team=platform",
+        "--set=queue.delaySeconds=7",
+        "--set=bucket.versioning=Enabled",
+        "--set=table.billingMode=PROVISIONED",
+    ];
+    let rendered = stdout_of(
+        env.helm()
+            .args(["template", "app"])
+            .arg(&chart)
+            .args(["-n", &namespace, "-f"])
+            .arg(&values_file)
+            .args(managed)
+            .output()
+            .unwrap(),
+        "helm template",
+    );
+    let rendered_file = env.endpoints.dir.join(format!("{namespace}-managed.yaml"));
+    std::fs::write(&rendered_file, rendered).unwrap();
+    let out = ack_rs(
+        env,
+        &[
+            "plan",
+            "-f",
+            rendered_file.to_str().unwrap(),
+            "-n",
+            &namespace,
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let plans: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let of = |kind: &str| plans.iter().find(|p| p["kind"] == kind).unwrap().clone();
+    let field = |plan: &Value, path: &str| {
+        plan["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("{path} not in {plan}"))
+            .clone()
+    };
+    let queue_plan = of("Queue");
+    assert_eq!(queue_plan["action"], "update");
+    let delay = field(&queue_plan, "spec.delaySeconds");
+    assert_eq!(
+        (delay["aws"].clone(), delay["spec"].clone()),
+        (json!("0"), json!("7"))
+    );
+    let versioning = field(&of("Bucket"), "spec.versioning");
+    assert_eq!(versioning["spec"], json!({"status": "Enabled"}));
+    let billing = field(&of("Table"), "spec.billingMode");
+    assert_eq!(billing["spec"], "PROVISIONED");
+    for plan in &plans {
+        assert_eq!(plan["tags"]["add"]["team"], "platform", "{plan}");
+        let touched: Vec<&str> = plan["tags"]["change"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .chain(
+                plan["tags"]["remove"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| k.as_str().unwrap()),
+            )
+            .collect();
+        assert!(touched.iter().all(|k| !k.starts_with("aws:")), "{plan}");
+    }
+
+    // Switch; once the controllers have made AWS match, nothing is left to plan, and the stack's
+    // system tags are still on the bucket.
+    stdout_of(
+        env.helm()
+            .args(["upgrade", "app"])
+            .arg(&chart)
+            .args(["-n", &namespace, "-f"])
+            .arg(&values_file)
+            .args(managed)
+            .output()
+            .unwrap(),
+        "helm upgrade",
+    );
+    eventually_no_plan(
+        env,
+        &[
+            "plan",
+            "-f",
+            rendered_file.to_str().unwrap(),
+            "-n",
+            &namespace,
+        ],
+    )
+    .await;
+    let sdk = env.aws().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = tags.tag_set().iter().map(|t| t.key()).collect();
+    assert!(
+        keys.contains(&"aws:cloudformation:stack-name") && keys.contains(&"team"),
+        "{keys:?}"
+    );
 }

@@ -24,6 +24,7 @@
 //! | [`flags`]       | ACK's controller flags (also from the environment)        |
 //! | [`aws`]         | SDK config (retries, timeouts), call counter, rate limits |
 //! | [`metrics`]     | Prometheus metrics with ACK's names                       |
+//! | [`plan`]        | what managing a CR would change, read without writing     |
 //! | [`process`]     | the process every service `main` calls                    |
 //!
 //! No module names an AWS service: service differences are parameters
@@ -39,6 +40,7 @@ pub mod error;
 pub mod flags;
 pub mod manager;
 pub mod metrics;
+pub mod plan;
 pub mod process;
 pub mod reconcile;
 pub mod requeue;

@@ -13,9 +13,10 @@ use crate::conditions::{self, Condition, Status};
 use crate::deletion::{self, DeletionAction};
 use crate::error::ReconcileError;
 use crate::manager::{Delta, ResourceManager};
+use crate::plan;
 use crate::requeue::{self, Outcome, RequeueConfig, RequeueDecision};
 use crate::status::{self, ResourceMetadata};
-use crate::tags::{self, DefaultTags, TagContext, Tags};
+use crate::tags::{self, DefaultTags, Tags};
 
 /// Controller-wide settings (from flags).
 #[derive(Clone, Debug)]
@@ -378,25 +379,14 @@ impl<'a, M: ResourceManager> Run<'a, M> {
     /// The CR's tags plus the default tags; a spec that declares no tags keeps the user tags AWS
     /// has (`observed`).
     fn wanted_tags(&self, desired: &M::Resource, observed: &Tags) -> Tags {
-        let m = self.manager;
-        let meta = self.cr.meta();
-        let ctx = TagContext {
-            service: m.service(),
-            controller_version: &self.input.settings.controller_version,
-            namespace: meta.namespace.as_deref().unwrap_or_default(),
-            name: meta.name.as_deref().unwrap_or_default(),
-            kind: &M::Resource::kind(&()),
-        };
-        let defaults = self.input.settings.default_tags.render(&ctx);
-        // A spec that declares no tags leaves the user tags AWS has alone.
-        let user: Tags = m.spec_tags(desired).unwrap_or_else(|| {
-            observed
-                .iter()
-                .filter(|(k, _)| !tags::is_system_key(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        });
-        tags::desired_tags(&user, &defaults)
+        let settings = self.input.settings;
+        plan::wanted_tags(
+            self.manager,
+            desired,
+            observed,
+            &settings.default_tags,
+            &settings.controller_version,
+        )
     }
 
     fn converging(&self, latest: &M::Resource) -> Synced {
