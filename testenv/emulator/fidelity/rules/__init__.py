@@ -2,6 +2,7 @@
 
 from .base import Call, Rule
 from .cloudformation_system_tags import CloudFormationTagsItsBuckets
+from .dynamodb_table_settings import DynamoDbContributorInsightsIsServed, DynamoDbTableSettingsAreKept
 from .dynamodb_tagging import DynamoDbTaggingNeedsAnExistingTable, DynamoDbTagResourceReplacesValues
 from .input_validation import (
     DynamoDbCreateTableRequiredMembers,
@@ -17,8 +18,10 @@ from .s3_read_shapes import (
     S3ListBucketInventoryConfigurationsShape,
     S3UnimplementedConfigurationsAreNone,
 )
+from .s3_default_encryption import S3BucketsHaveDefaultEncryption
 from .s3_request_payment import S3RequestPaymentIsServed
 from .s3_system_tags import DeleteBucketTaggingKeepsSystemTags, PutBucketTaggingKeepsSystemTags
+from .sqs_redrive_allow_policy import SqsKeepsRedriveAllowPolicy
 
 ALL_RULES: list[Rule] = [
     PutBucketTaggingKeepsSystemTags(),
@@ -31,12 +34,16 @@ ALL_RULES: list[Rule] = [
     S3GetBucketAccelerateShape(),
     S3GetBucketNotificationShape(),
     S3ListBucketInventoryConfigurationsShape(),
+    S3BucketsHaveDefaultEncryption(),
     SqsRefusesReservedTagKeys(),
     SqsAttributesMustParse(),
+    SqsKeepsRedriveAllowPolicy(),
     DynamoDbCreateTableRequiredMembers(),
     DynamoDbRefusesReservedTagKeys(),
     DynamoDbTaggingNeedsAnExistingTable(),
     DynamoDbTagResourceReplacesValues(),
+    DynamoDbTableSettingsAreKept(),
+    DynamoDbContributorInsightsIsServed(),
     CloudFormationTagsItsBuckets(),
 ]
 

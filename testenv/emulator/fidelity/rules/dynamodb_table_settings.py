@@ -1,0 +1,198 @@
+"""DynamoDB table settings moto 5.2.5 drops: table class, on-demand throughput, encryption and
+replicas on UpdateTable (class and on-demand throughput on CreateTable too), a resource policy
+given to CreateTable, and contributor insights."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime, timezone
+from typing import Any
+
+from moto.backends import get_backend
+
+from ..wire_response import WireResponse, _request_id, dynamodb_error
+from .base import Call, Rule
+
+# What the rules keep on moto's table object (it goes when the table goes, as in AWS).
+_CLASS = "_ackrs_table_class"
+_ON_DEMAND = "_ackrs_on_demand_throughput"
+_REPLICAS = "_ackrs_replicas"
+_INSIGHTS = "_ackrs_contributor_insights"
+
+
+def dynamodb_json(payload: Any, status: int = 200) -> WireResponse:
+    body = json.dumps(payload, default=_json_default).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("x-amzn-RequestId", _request_id()),
+        ("x-amz-crc32", str(zlib.crc32(body))),
+    ]
+    return WireResponse(status, body, headers)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def find_table(call: Call, name: str) -> Any | None:
+    """The table of that name in the account and region the call is for (or an ARN's)."""
+    if name.startswith("arn:"):
+        name = name.rsplit("/", 1)[-1]
+    backends = get_backend("dynamodb")
+    if call.account_id not in backends:
+        return None
+    regions = backends[call.account_id]
+    if call.request.region not in dict.keys(regions):
+        return None
+    return regions[call.request.region].tables.get(name)
+
+
+def _not_found(name: str) -> WireResponse:
+    return dynamodb_error("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
+
+
+class DynamoDbTableSettingsAreKept(Rule):
+    """CreateTable and UpdateTable apply ``TableClass`` and ``OnDemandThroughput`` and
+    UpdateTable applies ``SSESpecification`` and ``ReplicaUpdates`` (global tables version
+    2019.11.21); DescribeTable (and the Create/UpdateTable answers) report them as
+    ``TableClassSummary``, ``OnDemandThroughput``, ``SSEDescription`` and ``Replicas``, as the
+    DynamoDB API reference documents for TableDescription. A ``ResourcePolicy`` given to
+    CreateTable is the table's policy (GetResourcePolicy returns it).
+
+    moto 5.2.5 ignores all of these members (it keeps SSESpecification only from CreateTable),
+    so a controller that sends them sees nothing change.
+    """
+
+    def applies_to(self, call: Call) -> bool:
+        return call.is_("dynamodb", "CreateTable", "UpdateTable", "DescribeTable")
+
+    def before_moto(self, call: Call) -> WireResponse | None:
+        if not call.is_("dynamodb", "UpdateTable"):
+            return None
+        body = call.request.json_body()
+        updates = body.get("ReplicaUpdates") or []
+        # AWS: one replica create or delete per UpdateTable call.
+        if len(updates) > 1:
+            return dynamodb_error(
+                "ValidationException",
+                "One or more parameter values were invalid: only one replica update is allowed per UpdateTable call",
+            )
+        table = find_table(call, body.get("TableName", ""))
+        if table is None or not updates:
+            return None
+        update = updates[0]
+        region = (update.get("Create") or update.get("Delete") or update.get("Update") or {}).get("RegionName")
+        replicas = getattr(table, _REPLICAS, [])
+        if "Create" in update:
+            stream = table.stream_specification or {}
+            if not (stream.get("StreamEnabled") and stream.get("StreamViewType") == "NEW_AND_OLD_IMAGES"):
+                return dynamodb_error(
+                    "ValidationException",
+                    "Table needs to have streams enabled with StreamViewType NEW_AND_OLD_IMAGES to add replicas",
+                )
+            if region == call.request.region or any(r["RegionName"] == region for r in replicas):
+                return dynamodb_error("ValidationException", f"Failed to create a replica in region {region}: it already exists")
+        if ("Delete" in update or "Update" in update) and not any(r["RegionName"] == region for r in replicas):
+            return dynamodb_error("ValidationException", f"Replica in region {region} does not exist")
+        return None
+
+    def after_moto(self, call: Call) -> None:
+        body = call.request.json_body()
+        table = find_table(call, body.get("TableName", ""))
+        if table is None:
+            return
+        if body.get("TableClass"):
+            setattr(table, _CLASS, body["TableClass"])
+        if body.get("OnDemandThroughput"):
+            setattr(table, _ON_DEMAND, dict(body["OnDemandThroughput"]))
+        if call.is_("dynamodb", "CreateTable"):
+            if body.get("ResourcePolicy"):
+                backend = get_backend("dynamodb")[call.account_id][call.request.region]
+                backend.put_resource_policy(table.table_arn, body["ResourcePolicy"], None)
+            return
+        if call.is_("dynamodb", "DescribeTable"):
+            return
+        sse = body.get("SSESpecification")
+        if sse is not None:
+            if sse.get("Enabled"):
+                key = sse.get("KMSMasterKeyId") or table._get_default_encryption_key(
+                    table.account_id, table.region_name
+                )
+                table.sse_specification = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
+            else:
+                # Disabled means encrypted with an AWS owned key: no SSEDescription.
+                table.sse_specification = None
+        for update in body.get("ReplicaUpdates") or []:
+            replicas = getattr(table, _REPLICAS, [])
+            if "Create" in update:
+                replicas = replicas + [{"RegionName": update["Create"]["RegionName"], "ReplicaStatus": "ACTIVE"}]
+            elif "Delete" in update:
+                replicas = [r for r in replicas if r["RegionName"] != update["Delete"]["RegionName"]]
+            setattr(table, _REPLICAS, replicas)
+
+    def reshape(self, call: Call, response: WireResponse) -> WireResponse:
+        try:
+            payload = json.loads(response.body)
+        except ValueError:
+            return response
+        key = "Table" if call.is_("dynamodb", "DescribeTable") else "TableDescription"
+        description = payload.get(key)
+        if not isinstance(description, dict):
+            return response
+        table = find_table(call, description.get("TableName", ""))
+        if table is None:
+            return response
+        if getattr(table, _CLASS, None):
+            description["TableClassSummary"] = {"TableClass": getattr(table, _CLASS)}
+        if getattr(table, _ON_DEMAND, None):
+            description["OnDemandThroughput"] = getattr(table, _ON_DEMAND)
+        if getattr(table, _REPLICAS, None):
+            description["Replicas"] = getattr(table, _REPLICAS)
+        return dynamodb_json(payload, response.status)
+
+
+class DynamoDbContributorInsightsIsServed(Rule):
+    """DescribeContributorInsights / UpdateContributorInsights for a table (or one of its
+    indexes): a new table's insights are ``DISABLED``; UpdateContributorInsights with
+    ``ContributorInsightsAction`` ENABLE / DISABLE answers ``ENABLING`` / ``DISABLING`` and
+    DescribeContributorInsights then reports ``ENABLED`` / ``DISABLED`` (AWS gets there within
+    moments); an unknown table → 400 ResourceNotFoundException.
+
+    moto 5.2.5 implements neither operation.
+    """
+
+    def applies_to(self, call: Call) -> bool:
+        return call.is_("dynamodb", "DescribeContributorInsights", "UpdateContributorInsights")
+
+    def before_moto(self, call: Call) -> WireResponse | None:
+        body = call.request.json_body()
+        name = body.get("TableName", "")
+        table = find_table(call, name)
+        if table is None:
+            return _not_found(name)
+        index = body.get("IndexName")
+        if index is not None and not any(i.name == index for i in table.global_indexes + table.indexes):
+            return dynamodb_error("ResourceNotFoundException", f"Requested resource not found: Index: {index} not found")
+        insights = getattr(table, _INSIGHTS, {})
+        answer: dict[str, Any] = {"TableName": name}
+        if index is not None:
+            answer["IndexName"] = index
+        if call.is_("dynamodb", "UpdateContributorInsights"):
+            action = body.get("ContributorInsightsAction")
+            if action not in ("ENABLE", "DISABLE"):
+                return dynamodb_error(
+                    "ValidationException",
+                    f"1 validation error detected: Value '{action}' at 'contributorInsightsAction' "
+                    "failed to satisfy constraint: Member must satisfy enum value set: [ENABLE, DISABLE]",
+                )
+            insights[index] = ("ENABLED", "DISABLED")[action == "DISABLE"]
+            setattr(table, _INSIGHTS, insights)
+            answer["ContributorInsightsStatus"] = ("ENABLING", "DISABLING")[action == "DISABLE"]
+            return dynamodb_json(answer)
+        answer["ContributorInsightsStatus"] = insights.get(index, "DISABLED")
+        answer["ContributorInsightsRuleList"] = []
+        answer["LastUpdateDateTime"] = datetime.now(timezone.utc).timestamp()
+        return dynamodb_json(answer)
