@@ -336,21 +336,43 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             self.record(&latest);
             return Ok(drift_report(&delta, tag_plan.is_some()));
         }
-        let latest = if delta.is_empty() {
-            latest
-        } else {
-            let updated = m.update(&desired, &latest, &delta).await?;
-            self.event(
-                false,
-                "Updated",
-                &format!("updated in AWS: {}", delta.paths.join(", ")),
-            );
-            updated
-        };
-        if let Some(plan) = tag_plan {
-            m.sync_tags(&latest, &plan).await?;
+        if delta.is_empty() {
+            if let Some(plan) = tag_plan {
+                m.sync_tags(&latest, &plan).await?;
+            }
+            self.record(&latest);
+            return Ok(self.converging(&latest));
         }
+        let updated = m.update(&desired, &latest, &delta).await?;
+        self.event(
+            false,
+            "Updated",
+            &format!("updated in AWS: {}", delta.paths.join(", ")),
+        );
+        if let Some(plan) = tag_plan {
+            m.sync_tags(&updated, &plan).await?;
+        }
+        // What an update returns is what the manager sent or what AWS answered at once, not
+        // what AWS has applied: read again and stay unsynced (requeued soon) while anything
+        // still differs, so an update that took only part of the change is never reported
+        // done. The spec says what to read; the status is the one the manager just recorded.
+        let Some(latest) = m
+            .read_one(&status::with_status_of(&desired, &updated))
+            .await?
+        else {
+            return Err(ReconcileError::NotFound.into());
+        };
         self.record(&latest);
+        let remaining = m.delta(&desired, &latest);
+        if !remaining.is_empty() {
+            return Ok(Synced::No {
+                reason: "Pending",
+                message: format!(
+                    "AWS has not applied the change to {} yet",
+                    remaining.paths.join(", ")
+                ),
+            });
+        }
         Ok(self.converging(&latest))
     }
 

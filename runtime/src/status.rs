@@ -1,6 +1,7 @@
 //! The parts of `status` every ACK resource shares, handled on the CR's JSON so the runtime needs
 //! no knowledge of a kind's own status fields.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -45,6 +46,24 @@ pub fn spec_value(resource: &impl Serialize) -> Value {
         .ok()
         .and_then(|mut v| v.get_mut("spec").map(Value::take))
         .unwrap_or(Value::Null)
+}
+
+/// `spec_from` with the `status` of `status_from`: what a manager reads AWS with after an update
+/// (the spec says what to read, the status carries what the manager recorded, e.g. an id).
+/// `spec_from` unchanged if the kind's JSON cannot take the swap.
+pub fn with_status_of<R: Serialize + DeserializeOwned + Clone>(
+    spec_from: &R,
+    status_from: &R,
+) -> R {
+    let swapped = serde_json::to_value(spec_from).ok().and_then(|mut value| {
+        let status = serde_json::to_value(status_from)
+            .ok()?
+            .get_mut("status")?
+            .take();
+        value.as_object_mut()?.insert("status".into(), status);
+        serde_json::from_value(value).ok()
+    });
+    swapped.unwrap_or_else(|| spec_from.clone())
 }
 
 pub fn conditions(status: &Map<String, Value>) -> Vec<Condition> {
@@ -100,5 +119,15 @@ mod tests {
         set_conditions(&mut status, &[]);
         assert_eq!(status["conditions"], json!([]));
         assert_eq!(status["queueURL"], "u", "kind-specific fields are kept");
+    }
+
+    #[test]
+    fn swaps_in_another_status() {
+        let desired = json!({"spec": {"a": 2}, "status": {"x": "old"}});
+        let updated = json!({"spec": {"a": 1}, "status": {"x": "new"}});
+        assert_eq!(
+            with_status_of(&desired, &updated),
+            json!({"spec": {"a": 2}, "status": {"x": "new"}})
+        );
     }
 }

@@ -467,3 +467,38 @@ async fn adopt_or_create_may_name_the_resource_through_its_spec_alone() {
         "InvalidAdoptionFields"
     );
 }
+
+#[tokio::test]
+async fn an_update_aws_has_not_applied_yet_is_never_reported_synced() {
+    let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(tags(&[])));
+    m.updates_lag
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut cr = with_finalizer(thing("x"));
+    cr.spec.size = Some(6);
+    let wb = run(&m, &cr).await;
+    let (status, reason, message) = condition(&wb, "ACK.ResourceSynced").unwrap();
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "Pending"));
+    assert!(message.contains("spec.size"), "{message}");
+    assert_eq!(update(&wb).outcome, Outcome::NotSynced);
+    assert!(
+        matches!(update(&wb).requeue, RequeueDecision::Backoff(d) if d.as_secs() <= 60),
+        "{:?}",
+        update(&wb).requeue
+    );
+    // The status records what AWS has, not what was sent.
+    assert_eq!(
+        m.calls(),
+        ["read_one", "read_tags", "update", "sync_tags", "read_one"]
+    );
+
+    // Each reconcile tries again until AWS has the change; only then is it synced.
+    let cr = apply(&cr, &wb);
+    let wb = run(&m, &cr).await;
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "False");
+    m.updates_lag
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let wb = run(&m, &apply(&cr, &wb)).await;
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+    assert_eq!(m.remote("x").unwrap().size, 6);
+    assert!(matches!(update(&wb).requeue, RequeueDecision::Resync(_)));
+}

@@ -65,6 +65,9 @@ pub struct FakeManager {
     pub ready: bool,
     /// The create call takes the spec's tags (like CreateQueue and CreateTable).
     pub tags_with_create: bool,
+    /// AWS accepts updates but applies none of them (yet): a change that takes several calls or
+    /// reconciles, or one AWS silently ignores.
+    pub updates_lag: std::sync::atomic::AtomicBool,
 }
 
 impl FakeManager {
@@ -74,6 +77,7 @@ impl FakeManager {
             style,
             ready: true,
             tags_with_create: false,
+            updates_lag: Default::default(),
         }
     }
 
@@ -171,17 +175,21 @@ impl ResourceManager for FakeManager {
     async fn update(
         &self,
         desired: &Thing,
-        _latest: &Thing,
+        latest: &Thing,
         delta: &Delta,
     ) -> Result<Thing, ReconcileError> {
-        {
-            let mut aws = self.call("update")?;
-            let remote = aws.resources.get_mut(&desired.spec.name).expect("exists");
-            if delta.contains("spec.size") {
+        let lag = self.updates_lag.load(std::sync::atomic::Ordering::SeqCst);
+        let mut aws = self.call("update")?;
+        let remote = aws.resources.get_mut(&desired.spec.name).expect("exists");
+        let mut updated = latest.clone();
+        if delta.contains("spec.size") {
+            if !lag {
                 remote.size = desired.spec.size.unwrap_or(1);
             }
+            // Like the generated managers: the answer is what was sent, not a fresh read.
+            updated.spec.size = desired.spec.size;
         }
-        Ok(self.read_one(desired).await?.expect("exists"))
+        Ok(updated)
     }
 
     async fn delete(&self, latest: &Thing) -> Result<(), ReconcileError> {

@@ -13,8 +13,9 @@
 //! - update sends the changed fields the update input takes; the `before_update` hook may split
 //!   the delta into groups, one call each (for APIs that take one kind of change per call). After
 //!   each call the delta is worked out again from the call's output; while `is_synced` says AWS
-//!   is converging, the rest waits for a following reconcile (a recoverable `UpdatePending`,
-//!   requeued with a short backoff), and a call whose output shows no change ends the update;
+//!   is converging, the rest waits for a following reconcile (the runtime reads again after an
+//!   update and stays unsynced, requeued soon, while anything differs), and a call whose output
+//!   shows no change ends the update;
 //! - setters are read and written only when the spec declares them; their get output is turned
 //!   into the field's value by a `<field>_from_aws` hook, as its shape differs from the put's;
 //! - error codes the config calls recoverable are recoverable whatever their HTTP status;
@@ -28,7 +29,7 @@
 //! | `before_create`    | `fn(desired: &K) -> Result<(), ReconcileError>` (before the call)     |
 //! | `after_read_one`   | `fn(desired: &K, latest: &mut K, output: &sdk::types::<Wrapped>)`     |
 //! | `before_update`    | `fn(desired: &K, latest: &K, delta: &Delta) -> Vec<Delta>` (one per call) |
-//! | `update_input`     | with `before_update`: `fn(desired, latest, delta, input: <Update>FluentBuilder) -> Result<<Update>FluentBuilder, ReconcileError>` for paths no update member carries |
+//! | `update_input`     | with `before_update`, for every call: `fn(desired, latest, group: &Delta, rest: &Delta, input: <Update>FluentBuilder) -> Result<<Update>FluentBuilder, ReconcileError>`; `rest` holds the group's paths no update member carries, and the hook may also adjust what the generated members set |
 //! | `before_delete`    | `async fn(client: &sdk::Client, latest: &K) -> Result<(), ReconcileError>` |
 //! | `delta`, `late_initialize`, `is_synced`, `after_adoption_fields` | as the attribute-map style |
 //! | `<field>_from_aws` | per setter: `fn(value: Option<&sdk::types::<GetMember>>) -> Option<FieldType>` |
@@ -724,9 +725,7 @@ impl<'a> Describe<'a> {
                 let rest = Delta {
                     paths: group.paths.iter().filter(|p| !handled.contains(&p.as_str())).cloned().collect(),
                 };
-                if !rest.is_empty() {
-                    input = #hook(desired, &updated, &rest, input)?;
-                }
+                input = #hook(desired, &updated, &group, &rest, input)?;
             }
         } else {
             quote! {
@@ -750,19 +749,14 @@ impl<'a> Describe<'a> {
             },
             None => quote!(let _ = output;),
         };
-        // Without an is_synced hook every answer counts as applied: no pending check.
+        // Without an is_synced hook every answer counts as applied. While AWS is converging
+        // (before the first call too) the rest, setters included, waits: the runtime reads again
+        // after every update and stays unsynced, requeued soon, until nothing differs.
         let wait_for_aws = self.has_hook(HookPoint::IsSynced).then(|| {
             let synced = self.synced_call(quote!(&updated));
             quote! {
                 if !(#synced) {
-                    return Err(ReconcileError::recoverable(
-                        "UpdatePending",
-                        format!(
-                            "{} applied; {} follow once AWS has applied it",
-                            group.paths.join(", "),
-                            pending.paths.join(", ")
-                        ),
-                    ));
+                    return Ok(updated);
                 }
             }
         });
@@ -801,6 +795,7 @@ impl<'a> Describe<'a> {
                     if pending.is_empty() {
                         break;
                     }
+                    #wait_for_aws
                     let Some(group) = #groups.into_iter().next() else {
                         break;
                     };
@@ -816,7 +811,6 @@ impl<'a> Describe<'a> {
                     if pending.is_empty() || comparable(&updated) == before {
                         break;
                     }
-                    #wait_for_aws
                 }
                 self.write_setters(desired, &mut updated, Some(delta)).await?;
                 Ok(updated)

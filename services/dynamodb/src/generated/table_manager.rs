@@ -506,6 +506,9 @@ impl ResourceManager for TableManager {
             if pending.is_empty() {
                 break;
             }
+            if !(crate::hooks::table::is_synced(&updated)) {
+                return Ok(updated);
+            }
             let Some(group) = crate::hooks::table::before_update(
                     desired,
                     &updated,
@@ -643,14 +646,13 @@ impl ResourceManager for TableManager {
                     .cloned()
                     .collect(),
             };
-            if !rest.is_empty() {
-                input = crate::hooks::table::update_input(
-                    desired,
-                    &updated,
-                    &rest,
-                    input,
-                )?;
-            }
+            input = crate::hooks::table::update_input(
+                desired,
+                &updated,
+                &group,
+                &rest,
+                input,
+            )?;
             let output = input.send().await.map_err(aws_error)?;
             let before = comparable(&updated);
             if let Some(wrapped) = output.table_description.as_ref() {
@@ -659,17 +661,6 @@ impl ResourceManager for TableManager {
             pending = without_setters(&self.delta(desired, &updated));
             if pending.is_empty() || comparable(&updated) == before {
                 break;
-            }
-            if !(crate::hooks::table::is_synced(&updated)) {
-                return Err(
-                    ReconcileError::recoverable(
-                        "UpdatePending",
-                        format!(
-                            "{} applied; {} follow once AWS has applied it", group.paths
-                            .join(", "), pending.paths.join(", ")
-                        ),
-                    ),
-                );
             }
         }
         self.write_setters(desired, &mut updated, Some(delta)).await?;

@@ -11,8 +11,9 @@ use aws_sdk_dynamodb::types as sdk;
 use crate::Table;
 use crate::generated::table_convert;
 use crate::table::{
-    GlobalSecondaryIndex, LocalSecondaryIndex, PointInTimeRecoverySpecification,
-    ProvisionedThroughput, SseSpecification, StreamSpecification, TimeToLiveSpecification,
+    AttributeDefinition, GlobalSecondaryIndex, LocalSecondaryIndex,
+    PointInTimeRecoverySpecification, ProvisionedThroughput, SseSpecification, StreamSpecification,
+    TimeToLiveSpecification,
 };
 
 const PAY_PER_REQUEST: &str = "PAY_PER_REQUEST";
@@ -119,7 +120,7 @@ pub fn delta(desired: &Table, latest: &Table, delta: &mut Delta) {
     let (wanted, actual) = (&desired.spec, &latest.spec);
     let same = |path: &str| match path {
         "spec.attributeDefinitions" => {
-            sorted(&wanted.attribute_definitions) == sorted(&actual.attribute_definitions)
+            same_attribute_types(&wanted.attribute_definitions, &actual.attribute_definitions)
         }
         "spec.streamSpecification" => {
             same_stream(&wanted.stream_specification, &actual.stream_specification)
@@ -159,10 +160,16 @@ pub fn before_create(desired: &Table) -> Result<(), ReconcileError> {
     Ok(())
 }
 
-fn sorted<T: std::fmt::Debug>(list: &[T]) -> Vec<String> {
-    let mut items: Vec<String> = list.iter().map(|i| format!("{i:?}")).collect();
-    items.sort();
-    items
+/// Attribute definitions only describe the keys of the table and its indexes: they are sent
+/// with an index creation, and AWS reports those its keys use (an index's go with it, or
+/// linger). So they differ only when an attribute both name has another type.
+fn same_attribute_types(wanted: &[AttributeDefinition], actual: &[AttributeDefinition]) -> bool {
+    wanted.iter().all(|w| {
+        actual
+            .iter()
+            .filter(|a| a.attribute_name == w.attribute_name)
+            .all(|a| a.attribute_type == w.attribute_type)
+    })
 }
 
 fn same_stream(wanted: &Option<StreamSpecification>, actual: &Option<StreamSpecification>) -> bool {
@@ -339,13 +346,39 @@ pub fn before_update(desired: &Table, latest: &Table, delta: &Delta) -> Vec<Delt
     calls
 }
 
-/// Adds to one UpdateTable call what no generated member carries: one index change.
+/// Adds to one UpdateTable call what no generated member carries (one index change) and sends
+/// a stream being turned off as `StreamEnabled=false` alone: DynamoDB refuses a view type with
+/// it, and a merge patch that turns the stream off leaves the old view type in the spec.
 pub fn update_input(
     desired: &Table,
     latest: &Table,
+    group: &Delta,
     rest: &Delta,
     input: UpdateTableFluentBuilder,
 ) -> Result<UpdateTableFluentBuilder, ReconcileError> {
+    let stream_off = desired
+        .spec
+        .stream_specification
+        .as_ref()
+        .is_some_and(|s| s.stream_enabled != Some(true));
+    let input = if group.contains("spec.streamSpecification") && stream_off {
+        input.stream_specification(
+            sdk::StreamSpecification::builder()
+                .stream_enabled(false)
+                .build()
+                .map_err(|e| {
+                    ReconcileError::terminal(
+                        "InvalidSpec",
+                        format!("spec.streamSpecification: {e}"),
+                    )
+                })?,
+        )
+    } else {
+        input
+    };
+    if rest.is_empty() {
+        return Ok(input);
+    }
     if let Some(path) = rest
         .paths
         .iter()
