@@ -91,7 +91,8 @@ def test_dynamodb_update_table_applies_class_throughput_and_encryption(dynamodb)
     answer = dynamodb.update_table(TableName=name, TableClass="STANDARD_INFREQUENT_ACCESS")
     assert answer["TableDescription"]["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
     dynamodb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": 7})
-    dynamodb.update_table(TableName=name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    answer = dynamodb.update_table(TableName=name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    assert answer["TableDescription"]["SSEDescription"]["Status"] == "ENABLED"
     table = dynamodb.describe_table(TableName=name)["Table"]
     assert table["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
     assert table["OnDemandThroughput"] == {"MaxReadRequestUnits": 7}
@@ -143,3 +144,52 @@ def test_dynamodb_contributor_insights_of_a_missing_table_is_not_found(dynamodb)
         dynamodb.describe_contributor_insights(TableName=unique("missing"))
     status, code, _ = aws_error(refused)
     assert (status, code) == (400, "ResourceNotFoundException")
+
+
+def test_dynamodb_index_changes_are_under_way_until_described_once(dynamodb):
+    name = unique("tbl")
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "a", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[{
+            "IndexName": "old",
+            "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+    )
+    answer = dynamodb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "old"}}])
+    assert answer["TableDescription"]["TableStatus"] == "UPDATING"
+    assert [(i["IndexName"], i["IndexStatus"]) for i in answer["TableDescription"]["GlobalSecondaryIndexes"]] == [
+        ("old", "DELETING")
+    ]
+    create = {
+        "Create": {
+            "IndexName": "new",
+            "KeySchema": [{"AttributeName": "b", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    }
+    definitions = [{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "b", "AttributeType": "S"}]
+    with pytest.raises(ClientError) as refused:
+        dynamodb.update_table(TableName=name, AttributeDefinitions=definitions, GlobalSecondaryIndexUpdates=[create])
+    status, code, message = aws_error(refused)
+    assert (status, code) == (400, "ResourceInUseException") and "being updated" in message
+
+    under_way = dynamodb.describe_table(TableName=name)["Table"]
+    assert under_way["TableStatus"] == "UPDATING"
+    assert [i["IndexStatus"] for i in under_way["GlobalSecondaryIndexes"]] == ["DELETING"]
+    done = dynamodb.describe_table(TableName=name)["Table"]
+    assert done["TableStatus"] == "ACTIVE" and not done.get("GlobalSecondaryIndexes")
+
+    answer = dynamodb.update_table(TableName=name, AttributeDefinitions=definitions, GlobalSecondaryIndexUpdates=[create])
+    assert [(i["IndexName"], i["IndexStatus"]) for i in answer["TableDescription"]["GlobalSecondaryIndexes"]] == [
+        ("new", "CREATING")
+    ]
+    dynamodb.describe_table(TableName=name)
+    done = dynamodb.describe_table(TableName=name)["Table"]
+    assert [(i["IndexName"], i["IndexStatus"]) for i in done["GlobalSecondaryIndexes"]] == [("new", "ACTIVE")]

@@ -2,6 +2,7 @@
 
 from .base import Call, Rule
 from .cloudformation_system_tags import CloudFormationTagsItsBuckets
+from .dynamodb_index_changes import DynamoDbIndexChangesTakeARead
 from .dynamodb_table_settings import DynamoDbContributorInsightsIsServed, DynamoDbTableSettingsAreKept
 from .dynamodb_tagging import DynamoDbTaggingNeedsAnExistingTable, DynamoDbTagResourceReplacesValues
 from .input_validation import (
@@ -44,6 +45,7 @@ ALL_RULES: list[Rule] = [
     DynamoDbTagResourceReplacesValues(),
     DynamoDbTableSettingsAreKept(),
     DynamoDbContributorInsightsIsServed(),
+    DynamoDbIndexChangesTakeARead(),
     CloudFormationTagsItsBuckets(),
 ]
 

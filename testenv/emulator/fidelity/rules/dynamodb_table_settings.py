@@ -151,6 +151,16 @@ class DynamoDbTableSettingsAreKept(Rule):
             description["OnDemandThroughput"] = getattr(table, _ON_DEMAND)
         if getattr(table, _REPLICAS, None):
             description["Replicas"] = getattr(table, _REPLICAS)
+        # moto wrote its answer before `after_moto` changed the encryption.
+        sse = table.sse_specification or {}
+        if sse.get("Enabled"):
+            description["SSEDescription"] = {
+                "Status": "ENABLED",
+                "SSEType": "KMS",
+                "KMSMasterKeyArn": sse.get("KMSMasterKeyId"),
+            }
+        else:
+            description.pop("SSEDescription", None)
         return dynamodb_json(payload, response.status)
 
 
