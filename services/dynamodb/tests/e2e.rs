@@ -860,3 +860,216 @@ async fn indexes_are_added_and_removed_one_per_call() {
         .count();
     assert_eq!(updates, 2, "one UpdateTable per index change");
 }
+
+/// The conditions a controller wrote are cleared (a status write starts no reconcile), so the
+/// next `ACK.ResourceSynced=True` can only come from a reconcile of what follows.
+async fn forget_conditions(w: &World, name: &str) {
+    w.api
+        .patch_status(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"status": {"conditions": []}})),
+        )
+        .await
+        .expect("clearing the conditions");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_of_several_calls_is_synced_only_once_aws_has_all_of_it() {
+    let w = world("ddb-pending").await;
+    let name = unique("pending");
+    let mut spec = basic_spec(&name);
+    spec["billingMode"] = json!("PROVISIONED");
+    spec["provisionedThroughput"] = json!({"readCapacityUnits": 2, "writeCapacityUnits": 2});
+    spec["globalSecondaryIndexes"][0]["provisionedThroughput"] =
+        json!({"readCapacityUnits": 1, "writeCapacityUnits": 1});
+    w.create(&table(&name, spec, &[])).await;
+    w.synced(&name).await;
+    quiet(&name).await;
+
+    // On-demand, and by-owner replaced by an index on a new attribute: billing, one index
+    // deletion and one index creation, each its own UpdateTable call.
+    forget_conditions(&w, &name).await;
+    w.patch(
+        &name,
+        json!({"spec": {
+            "billingMode": "PAY_PER_REQUEST",
+            "provisionedThroughput": null,
+            "attributeDefinitions": [
+                {"attributeName": "pk", "attributeType": "S"},
+                {"attributeName": "sk", "attributeType": "S"},
+                {"attributeName": "email", "attributeType": "S"},
+            ],
+            "globalSecondaryIndexes": [{
+                "indexName": "by-email",
+                "keySchema": [{"attributeName": "email", "keyType": "HASH"}],
+                "projection": {"projectionType": "ALL"},
+            }],
+        }}),
+    )
+    .await;
+    let cr = testenv::wait_for_condition(&w.api, &name, SYNCED, "True", Duration::from_secs(90))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    // Synced means AWS has all of it at that moment (nothing is left for a later reconcile).
+    let aws = w.aws_table(&name).await.expect("the table exists");
+    assert_eq!(
+        aws.billing_mode_summary.and_then(|b| b.billing_mode),
+        Some(BillingMode::PayPerRequest)
+    );
+    let indexes: Vec<_> = aws
+        .global_secondary_indexes
+        .iter()
+        .flatten()
+        .filter_map(|g| g.index_name.clone())
+        .collect();
+    assert_eq!(indexes, ["by-email"]);
+    let described: Vec<_> = cr
+        .status
+        .unwrap()
+        .global_secondary_indexes_descriptions
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| d.index_name)
+        .collect();
+    assert_eq!(described, ["by-email"], "the status shows what AWS has");
+    let calls = requests_for(&name).await;
+    assert!(
+        calls
+            .iter()
+            .all(|r| r.status < 400 || r.operation == "DescribeTable"),
+        "no refused call: {calls:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_a_stream_off_sends_stream_enabled_false_alone() {
+    let w = world("ddb-stream-off").await;
+    let name = unique("stream-off");
+    let mut spec = basic_spec(&name);
+    spec["streamSpecification"] =
+        json!({"streamEnabled": true, "streamViewType": "NEW_AND_OLD_IMAGES"});
+    w.create(&table(&name, spec, &[])).await;
+    w.synced(&name).await;
+    w.aws_table_becomes(&name, "the stream on in AWS", |t| {
+        t.stream_specification
+            .as_ref()
+            .is_some_and(|s| s.stream_enabled)
+    })
+    .await;
+    quiet(&name).await;
+    let before = requests_for(&name).await.len();
+
+    // A merge patch leaves the old view type beside `streamEnabled: false`; DynamoDB refuses
+    // a view type with a stream being turned off.
+    forget_conditions(&w, &name).await;
+    w.patch(
+        &name,
+        json!({"spec": {"streamSpecification": {"streamEnabled": false}}}),
+    )
+    .await;
+    let cr = w.synced(&name).await;
+    assert_eq!(
+        cr.spec
+            .stream_specification
+            .as_ref()
+            .and_then(|s| s.stream_view_type.as_deref()),
+        Some("NEW_AND_OLD_IMAGES"),
+        "the spec keeps what the user left there"
+    );
+    let aws = w.aws_table(&name).await.expect("the table exists");
+    assert!(
+        !aws.stream_specification.is_some_and(|s| s.stream_enabled),
+        "the stream is off in AWS"
+    );
+    let calls = requests_for(&name).await;
+    let updates: Vec<_> = calls[before..]
+        .iter()
+        .filter(|r| r.operation == "UpdateTable")
+        .collect();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert!(updates[0].status < 400, "UpdateTable accepted: {updates:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn class_encryption_on_demand_throughput_and_contributor_insights_are_applied_and_read_back()
+{
+    let w = world("ddb-settings").await;
+    let name = unique("settings");
+    w.create(&table(&name, basic_spec(&name), &[])).await;
+    w.synced(&name).await;
+    quiet(&name).await;
+
+    forget_conditions(&w, &name).await;
+    w.patch(
+        &name,
+        json!({"spec": {
+            "tableClass": "STANDARD_INFREQUENT_ACCESS",
+            "sseSpecification": {"enabled": true, "sseType": "KMS"},
+            "onDemandThroughput": {"maxReadRequestUnits": 10, "maxWriteRequestUnits": 5},
+            "contributorInsights": "ENABLE",
+        }}),
+    )
+    .await;
+    let cr = w.synced(&name).await;
+    let aws = w.aws_table(&name).await.expect("the table exists");
+    assert_eq!(
+        aws.table_class_summary
+            .and_then(|c| c.table_class)
+            .map(|c| c.as_str().to_string())
+            .as_deref(),
+        Some("STANDARD_INFREQUENT_ACCESS")
+    );
+    let sse = aws.sse_description.expect("SSE in AWS");
+    assert_eq!(
+        sse.status.map(|s| s.as_str().to_string()).as_deref(),
+        Some("ENABLED")
+    );
+    let on_demand = aws
+        .on_demand_throughput
+        .expect("on-demand throughput in AWS");
+    assert_eq!(on_demand.max_read_request_units, Some(10));
+    assert_eq!(on_demand.max_write_request_units, Some(5));
+    let insights = w
+        .ddb
+        .describe_contributor_insights()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("DescribeContributorInsights");
+    assert_eq!(
+        insights
+            .contributor_insights_status
+            .map(|s| s.as_str().to_string())
+            .as_deref(),
+        Some("ENABLED")
+    );
+    // What the spec says is what was read back (Synced compares them).
+    let status = cr.status.unwrap();
+    assert_eq!(status.table_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(
+        cr.spec.sse_specification.and_then(|s| s.enabled),
+        Some(true)
+    );
+
+    // Turned off again: encryption back to an AWS owned key, insights disabled.
+    forget_conditions(&w, &name).await;
+    w.patch(
+        &name,
+        json!({"spec": {
+            "sseSpecification": {"enabled": false, "sseType": null},
+            "contributorInsights": "DISABLE",
+        }}),
+    )
+    .await;
+    w.synced(&name).await;
+    let aws = w.aws_table(&name).await.expect("the table exists");
+    assert!(aws.sse_description.is_none(), "{:?}", aws.sse_description);
+    let calls = requests_for(&name).await;
+    assert!(
+        calls
+            .iter()
+            .all(|r| r.status < 400 || r.operation == "DescribeTable"),
+        "no refused call: {calls:?}"
+    );
+}
