@@ -193,3 +193,33 @@ def test_dynamodb_index_changes_are_under_way_until_described_once(dynamodb):
     dynamodb.describe_table(TableName=name)
     done = dynamodb.describe_table(TableName=name)["Table"]
     assert [(i["IndexName"], i["IndexStatus"]) for i in done["GlobalSecondaryIndexes"]] == [("new", "ACTIVE")]
+
+
+def test_dynamodb_index_on_demand_throughput_is_kept(dynamodb):
+    name = unique("tbl")
+    limits = {"MaxReadRequestUnits": 50, "MaxWriteRequestUnits": 50}
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "a", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by-a",
+            "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+            "OnDemandThroughput": limits,
+        }],
+    )
+    index = dynamodb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["OnDemandThroughput"] == limits
+    lower = {"MaxReadRequestUnits": 20}
+    dynamodb.update_table(
+        TableName=name,
+        GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by-a", "OnDemandThroughput": lower}}],
+    )
+    dynamodb.describe_table(TableName=name)  # the change is under way until described once
+    index = dynamodb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["OnDemandThroughput"] == lower

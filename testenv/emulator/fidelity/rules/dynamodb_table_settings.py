@@ -55,7 +55,8 @@ def _not_found(name: str) -> WireResponse:
 
 
 class DynamoDbTableSettingsAreKept(Rule):
-    """CreateTable and UpdateTable apply ``TableClass`` and ``OnDemandThroughput`` and
+    """CreateTable and UpdateTable apply ``TableClass`` and ``OnDemandThroughput`` (of the table
+    and of each global secondary index created or updated) and
     UpdateTable applies ``SSESpecification`` and ``ReplicaUpdates`` (global tables version
     2019.11.21); DescribeTable (and the Create/UpdateTable answers) report them as
     ``TableClassSummary``, ``OnDemandThroughput``, ``SSEDescription`` and ``Replicas``, as the
@@ -108,6 +109,14 @@ class DynamoDbTableSettingsAreKept(Rule):
             setattr(table, _CLASS, body["TableClass"])
         if body.get("OnDemandThroughput"):
             setattr(table, _ON_DEMAND, dict(body["OnDemandThroughput"]))
+        index_settings = [g for g in body.get("GlobalSecondaryIndexes") or []]
+        for update in body.get("GlobalSecondaryIndexUpdates") or []:
+            index_settings += [update[k] for k in ("Create", "Update") if k in update]
+        for settings in index_settings:
+            if settings.get("OnDemandThroughput"):
+                for index in table.global_indexes:
+                    if index.name == settings.get("IndexName"):
+                        setattr(index, _ON_DEMAND, dict(settings["OnDemandThroughput"]))
         if call.is_("dynamodb", "CreateTable"):
             if body.get("ResourcePolicy"):
                 backend = get_backend("dynamodb")[call.account_id][call.request.region]
@@ -151,6 +160,10 @@ class DynamoDbTableSettingsAreKept(Rule):
             description["OnDemandThroughput"] = getattr(table, _ON_DEMAND)
         if getattr(table, _REPLICAS, None):
             description["Replicas"] = getattr(table, _REPLICAS)
+        for index in description.get("GlobalSecondaryIndexes") or []:
+            kept = next((i for i in table.global_indexes if i.name == index.get("IndexName")), None)
+            if getattr(kept, _ON_DEMAND, None):
+                index["OnDemandThroughput"] = getattr(kept, _ON_DEMAND)
         # moto wrote its answer before `after_moto` changed the encryption.
         sse = table.sse_specification or {}
         if sse.get("Enabled"):
