@@ -209,6 +209,9 @@ pub struct Setter {
     /// to undo it once the spec no longer sets it, e.g. S3 versioning `{"status": "Suspended"}`.
     /// Without either, a field the spec drops is left as AWS has it.
     pub reset: Option<String>,
+    /// AWS's own value (JSON, as in the CR) for a resource nobody configured, e.g. S3's default
+    /// SSE-S3 encryption: like a `reset` value it counts as not configured when adopting.
+    pub aws_default: Option<String>,
     /// An empty value (`""`, `{}`, `[]`, objects of those) counts as not set: it is neither
     /// put nor read, and declaring it after a real value undoes that value (S3's `policy: ""`).
     #[serde(default)]

@@ -152,6 +152,8 @@ pub struct Setter {
     pub absent_codes: Vec<String>,
     /// The value (JSON, as in the CR) `put` sends to undo the field when there is no `delete`.
     pub reset: Option<String>,
+    /// AWS's value when nothing is configured (see the config key).
+    pub aws_default: Option<String>,
     /// An empty value counts as not set (see the config key).
     pub empty_means_absent: bool,
     /// A JSON object of top-level members `put` sends when the spec leaves them out.

@@ -721,6 +721,14 @@ fn setters(
                 return Err(cx.error(format!("setter {}: `reset` is not JSON: {e}", s.field)));
             }
         }
+        if let Some(default) = &s.aws_default
+            && let Err(e) = serde_json::from_str::<serde_json::Value>(default)
+        {
+            return Err(cx.error(format!(
+                "setter {}: `aws_default` is not JSON: {e}",
+                s.field
+            )));
+        }
         if let Some(defaults) = &s.put_defaults {
             let object = serde_json::from_str::<serde_json::Value>(defaults).map_err(|e| {
                 cx.error(format!(
@@ -767,6 +775,7 @@ fn setters(
             list: s.list,
             absent_codes: s.absent_codes.clone(),
             reset: s.reset.clone(),
+            aws_default: s.aws_default.clone(),
             empty_means_absent: s.empty_means_absent,
             put_defaults: s.put_defaults.clone(),
         });

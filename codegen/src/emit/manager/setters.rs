@@ -18,8 +18,8 @@
 //!
 //! What was declared is recorded in the status field [`DECLARED_SETTERS_FIELD`], which the
 //! generator adds to every kind with setters. Adoption with the `adopt` policy reads every setter
-//! once and fills the spec with those configured in AWS (empty values and `reset` values count
-//! as not configured); a setter whose read fails is not adopted — safe, since what the spec does
+//! once and fills the spec with those configured in AWS (empty values, `reset` and `aws_default`
+//! values count as not configured); a setter whose read fails is not adopted — safe, since what the spec does
 //! not declare is never touched.
 //!
 //! A setter value matches AWS when every field the spec sets equals AWS's (fields the spec
@@ -518,8 +518,9 @@ impl SetterPlan<'_> {
             let f = field_ident(s.field);
             quote!(#name => serde_json::to_value(&spec.#f).unwrap_or_default(),)
         });
+        // AWS's own value for an unconfigured resource counts as not configured, like a reset.
         let resets = self.setters.iter().filter_map(|s| {
-            let reset = s.setter.reset.as_ref()?;
+            let reset = s.setter.reset.as_ref().or(s.setter.aws_default.as_ref())?;
             let name = &s.field.name;
             let f = field_ident(s.field);
             Some(quote! {
@@ -620,7 +621,7 @@ impl SetterPlan<'_> {
                 }
             }
 
-            #[doc = " Whether setter `name` holds its reset value (what undoing it puts)."]
+            #[doc = " Whether setter `name` holds its reset value (what undoing it puts) or AWS's default."]
             fn is_reset(spec: &#spec, name: &str) -> bool {
                 match name {
                     #(#resets)*

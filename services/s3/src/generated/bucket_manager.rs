@@ -1665,7 +1665,7 @@ fn setter_value(spec: &BucketSpec, name: &str) -> Value {
     }
 }
 
-/// Whether setter `name` holds its reset value (what undoing it puts).
+/// Whether setter `name` holds its reset value (what undoing it puts) or AWS's default.
 fn is_reset(spec: &BucketSpec, name: &str) -> bool {
     match name {
         "abac" => {
@@ -1675,6 +1675,14 @@ fn is_reset(spec: &BucketSpec, name: &str) -> bool {
         "accelerate" => {
             serde_json::from_str::<serde_json::Value>("{\"status\": \"Suspended\"}").ok()
                 == serde_json::to_value(&spec.accelerate).ok()
+        }
+        "encryption" => {
+            serde_json::from_str::<
+                serde_json::Value,
+            >(
+                    "{\"rules\": [{\"applyServerSideEncryptionByDefault\": {\"sseAlgorithm\": \"AES256\"}, \"bucketKeyEnabled\": false}]}",
+                )
+                .ok() == serde_json::to_value(&spec.encryption).ok()
         }
         "logging" => {
             serde_json::from_str::<serde_json::Value>("{}").ok()
