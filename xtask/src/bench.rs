@@ -194,7 +194,7 @@ pub fn run(args: Args) -> Result<()> {
         .iter()
         .filter(|w| args.services.is_empty() || args.services.iter().any(|s| s == w.service))
         .collect();
-    let bin_dir = build(&args.profile)?;
+    let bin_dir = build(&args.profile, &workloads)?;
     let world = world::start(&world::fresh_dir()?, Lifetime::Owned)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
@@ -339,13 +339,13 @@ fn write_doc(args: &Args, table: &str, result: &Value) -> Result<()> {
 /// The heading of docs/benchmarks.md's hand-written part, which `--write` keeps.
 const ANALYSIS: &str = "## Analysis";
 
-/// Builds every controller binary; returns the directory holding them.
-fn build(profile: &str) -> Result<PathBuf> {
+/// Builds the controller binaries measured; returns the directory holding them.
+fn build(profile: &str, workloads: &[&Workload]) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(repo_root())
         .args(["build", "--profile", profile, "--bins"]);
-    for w in &WORKLOADS {
+    for w in workloads {
         cmd.args(["-p", &format!("ack-{}", w.service)]);
     }
     if !cmd.status()?.success() {
