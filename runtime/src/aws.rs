@@ -38,25 +38,26 @@ use crate::metrics::{self, ApiCallLabels, Metrics};
 use crate::throttle::ApiThrottle;
 
 /// The default credential chain (env, IRSA web identity, Pod Identity, profiles…) with adaptive
-/// retries and bounded timeouts, pointed at `endpoint_url` when one is given. Calls go through
-/// `throttle`'s token buckets (see the module docs); the time they wait there is recorded in
-/// `metrics`.
+/// retries, pointed at `endpoint_url` when one is given. Calls go through `throttle`'s token
+/// buckets (see the module docs); the time they wait there is recorded in `metrics`.
+/// `http_timeout` (`--http-client-timeout`) bounds each HTTP request, as the Go client's timeout
+/// does in ACK; `None` leaves requests unbounded. Attempts are capped, so a call as a whole is
+/// bounded too.
 pub async fn sdk_config(
     region: Option<&str>,
     endpoint_url: Option<&str>,
+    http_timeout: Option<Duration>,
     throttle: Arc<ApiThrottle>,
     metrics: Metrics,
 ) -> SdkConfig {
+    let mut timeouts = TimeoutConfig::builder().connect_timeout(Duration::from_secs(5));
+    if let Some(timeout) = http_timeout {
+        timeouts = timeouts.operation_attempt_timeout(timeout);
+    }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(RateLimitedHttpClient::new(throttle, metrics))
         .retry_config(RetryConfig::adaptive().with_max_attempts(5))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .operation_timeout(Duration::from_secs(90))
-                .build(),
-        );
+        .timeout_config(timeouts.build());
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }

@@ -19,6 +19,7 @@ use kube::runtime::watcher;
 use kube::runtime::{Predicate, WatchStreamExt};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
+use tokio::sync::Semaphore;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::manager::ResourceManager;
@@ -38,9 +39,11 @@ pub enum Error {
 /// Where and how fast to reconcile.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// Only this namespace; all namespaces when `None`.
-    pub watch_namespace: Option<String>,
-    /// At most this many reconciles at once (0: unbounded).
+    /// Only these namespaces; all namespaces when empty.
+    pub watch_namespaces: Vec<String>,
+    /// Only CRs matching this Kubernetes label selector (`--watch-selectors`); all when `None`.
+    pub label_selector: Option<String>,
+    /// At most this many reconciles at once, over all watched namespaces (0: unbounded).
     pub max_concurrent_syncs: u16,
 }
 
@@ -60,6 +63,8 @@ struct Context<M> {
     /// Per object, the fingerprint of the state our last metadata or spec write produces. Its
     /// watch event is not reconciled again: that state was just reconciled (see `fingerprint`).
     own: Arc<Mutex<HashMap<String, u64>>>,
+    /// Bounds reconciles across the per-namespace controllers (`None`: unbounded).
+    permits: Option<Semaphore>,
 }
 
 /// Runs the controller for `M`'s kind until the process is asked to stop.
@@ -73,70 +78,86 @@ pub async fn run<M: ResourceManager>(
     // Watched untyped: one CR that does not fit the Rust type must not stop the watch for all
     // others (see `typed`).
     let resource = ApiResource::erase::<M::Resource>(&());
-    let api: Api<DynamicObject> = match &options.watch_namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
-        None => Api::all_with(client.clone(), &resource),
-    };
-    let writer = reflector::store::Writer::new(resource.clone());
-    let reader = writer.as_reader();
     let due: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let arrived = due.clone();
     let own: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
-    let echoes = own.clone();
-    // Generation alone would miss annotation edits (adoption, deletion policy, read-only,
-    // refresh-requested-at) — ACK's known trap. Status writes still do not trigger.
-    let changes = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .modify(slim)
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation
-                .combine(predicates::annotations)
-                .combine(predicates::finalizers)
-                .combine(deletion_requested::<DynamicObject>),
-            Default::default(),
-        )
-        .try_filter(move |obj| {
-            let key = key_of(obj);
-            let mut own = echoes.lock().expect("own-writes lock");
-            let echo = own.get(&key) == Some(&fingerprint(obj));
-            if echo {
-                own.remove(&key);
-            }
-            std::future::ready(!echo)
-        })
-        .inspect_ok(move |obj| {
-            let now = Instant::now();
-            let mut due = arrived.lock().expect("due lock");
-            let at = due.entry(key_of(obj)).or_insert(now);
-            *at = (*at).min(now);
-        });
     let reporter = Reporter {
         controller: format!("ack-{}-controller", manager.service()),
         instance: std::env::var("POD_NAME").ok(),
     };
+    let permits = (options.max_concurrent_syncs > 0)
+        .then(|| Semaphore::new(options.max_concurrent_syncs.into()));
     let context = Arc::new(Context {
         resource: resource.clone(),
         recorder: Recorder::new(client.clone(), reporter),
         manager,
-        client,
+        client: client.clone(),
         settings,
         metrics,
         attempts: Mutex::default(),
-        due,
-        own,
+        due: due.clone(),
+        own: own.clone(),
+        permits,
     });
-    Controller::for_stream_with(changes, reader, resource)
-        .with_config(controller::Config::default().concurrency(options.max_concurrent_syncs))
-        .graceful_shutdown_on(shutdown_signal())
-        .run(reconcile_one, error_policy, context)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                warn!(error = %e, "reconcile failed");
-            }
-        })
-        .await;
+    // One watch per namespace (one reflector store cannot be fed by several watches); the
+    // shared permits keep the concurrency limit global, as ACK's is per kind.
+    let apis: Vec<Api<DynamicObject>> = if options.watch_namespaces.is_empty() {
+        vec![Api::all_with(client.clone(), &resource)]
+    } else {
+        options
+            .watch_namespaces
+            .iter()
+            .map(|ns| Api::namespaced_with(client.clone(), ns, &resource))
+            .collect()
+    };
+    let mut watch_config = watcher::Config::default();
+    if let Some(selector) = &options.label_selector {
+        watch_config = watch_config.labels(selector);
+    }
+    let controllers = apis.into_iter().map(|api| {
+        let writer = reflector::store::Writer::new(resource.clone());
+        let reader = writer.as_reader();
+        // Generation alone would miss annotation edits (adoption, deletion policy, read-only,
+        // refresh-requested-at) — ACK's known trap. Status writes still do not trigger.
+        let arrived = due.clone();
+        let echoes = own.clone();
+        let changes = watcher(api, watch_config.clone())
+            .default_backoff()
+            .modify(slim)
+            .reflect(writer)
+            .applied_objects()
+            .predicate_filter(
+                predicates::generation
+                    .combine(predicates::annotations)
+                    .combine(predicates::finalizers)
+                    .combine(deletion_requested::<DynamicObject>),
+                Default::default(),
+            )
+            .try_filter(move |obj| {
+                let key = key_of(obj);
+                let mut own = echoes.lock().expect("own-writes lock");
+                let echo = own.get(&key) == Some(&fingerprint(obj));
+                if echo {
+                    own.remove(&key);
+                }
+                std::future::ready(!echo)
+            })
+            .inspect_ok(move |obj| {
+                let now = Instant::now();
+                let mut due = arrived.lock().expect("due lock");
+                let at = due.entry(key_of(obj)).or_insert(now);
+                *at = (*at).min(now);
+            });
+        Controller::for_stream_with(changes, reader, resource.clone())
+            .with_config(controller::Config::default().concurrency(options.max_concurrent_syncs))
+            .graceful_shutdown_on(shutdown_signal())
+            .run(reconcile_one, error_policy, context.clone())
+            .for_each(|result| async move {
+                if let Err(e) = result {
+                    warn!(error = %e, "reconcile failed");
+                }
+            })
+    });
+    futures::future::join_all(controllers).await;
 }
 
 /// What the watch cache keeps of each CR: managedFields and kubectl's last-applied copy are
@@ -204,7 +225,7 @@ fn deletion_requested<K: Resource>(obj: &K) -> Option<u64> {
     Some(hasher.finish())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("installing the SIGTERM handler");
     tokio::select! {
@@ -239,6 +260,16 @@ async fn reconcile_one<M: ResourceManager>(
     obj: Arc<DynamicObject>,
     ctx: Arc<Context<M>>,
 ) -> Result<Action, Error> {
+    // Waiting for a permit counts as queue wait: the object is due meanwhile.
+    let _permit = match &ctx.permits {
+        Some(permits) => Some(
+            permits
+                .acquire()
+                .await
+                .expect("the semaphore is never closed"),
+        ),
+        None => None,
+    };
     let span = info_span!(
         "reconcile",
         kind = %M::Resource::kind(&()),

@@ -1,40 +1,78 @@
-//! The controller's command line: ACK's flag names, each also readable from the environment
-//! variable ACK's Helm chart sets.
+//! The controller's command line: every flag ACK's runtime defines, with ACK's names, defaults and
+//! meaning, each also readable from the environment variable ACK's Helm chart sets.
+//!
+//! ACK's flags are Go (pflag) flags, and ACK's chart relies on their syntax: `--flag value` and
+//! `--flag=value` both work, an empty value (`--watch-selectors ""`, what the chart renders from
+//! an empty value) is allowed, and a boolean is `--flag`, `--flag=true` or `--flag=false` (never
+//! `--flag false`). [`Flags`] parses that syntax; [`Flags::check`] then turns it into a
+//! [`Config`], refusing at start-up — with the flag's name — a bad value, a kind this controller
+//! does not know, or a feature turned on that ack-rs does not have yet. ACK's defaults never hit
+//! such a refusal.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::str::FromStr;
 use std::time::Duration;
 
+use axum::http::Uri;
 use clap::Parser;
 
 use crate::annotations::DeletionPolicy;
-use crate::requeue::RequeueConfig;
-use crate::tags::{DEFAULT_RESOURCE_TAGS, DefaultTags, DefaultTagsError};
+use crate::requeue::{DEFAULT_RESYNC, RequeueConfig};
+use crate::tags::{DEFAULT_RESOURCE_TAGS, DefaultTags};
 
 #[derive(Clone, Debug, Parser)]
-#[command(about = "An ack-rs AWS service controller")]
+#[command(about = "An ack-rs AWS service controller (ACK-compatible flags)")]
 pub struct Flags {
     /// AWS region to manage resources in (default for CRs without a region annotation).
     #[arg(long, env = "AWS_REGION")]
     pub aws_region: Option<String>,
 
-    /// Custom AWS endpoint (e.g. an emulator); the SDK default when unset.
+    /// Custom AWS endpoint (e.g. a VPC endpoint or an emulator); the SDK's own when empty.
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub aws_endpoint_url: Option<String>,
 
-    /// Only watch this namespace; all namespaces when empty.
+    /// Endpoint of STS, used once at start-up to learn the account (GetCallerIdentity).
+    #[arg(long, env = "AWS_IDENTITY_ENDPOINT_URL")]
+    pub aws_identity_endpoint_url: Option<String>,
+
+    /// Allow `http://` endpoint URLs (refused otherwise, as ACK does).
+    #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub allow_unsafe_aws_endpoint_urls: bool,
+
+    /// Address S3 buckets as `endpoint/bucket` rather than `bucket.endpoint` (emulators and some
+    /// private endpoints need it). Services without buckets ignore it.
+    #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub aws_endpoint_use_path_style: bool,
+
+    /// Timeout of one AWS HTTP request, as a Go duration (`60s`, `1m30s`); `0` disables it.
+    #[arg(long, default_value = "60s", value_parser = parse_go_duration)]
+    pub http_client_timeout: Duration,
+
+    /// Namespaces to watch, comma-separated; all namespaces when empty.
     #[arg(long, env = "ACK_WATCH_NAMESPACE", default_value = "")]
     pub watch_namespace: String,
 
-    /// Seconds between drift checks of a synced resource.
+    /// A Kubernetes label selector (`app=foo,env!=dev`): only matching CRs are reconciled.
+    #[arg(long, env = "ACK_WATCH_SELECTORS", default_value = "")]
+    pub watch_selectors: String,
+
+    /// Kinds to reconcile, comma-separated; all of the controller's kinds when empty.
+    #[arg(long, env = "RECONCILE_RESOURCES", default_value = "")]
+    pub reconcile_resources: String,
+
+    /// Seconds between drift checks of a synced resource (0: ACK's default, 10 hours).
     #[arg(
         long,
         env = "RECONCILE_DEFAULT_RESYNC_SECONDS",
-        default_value_t = 36_000
+        default_value_t = DEFAULT_RESYNC.as_secs()
     )]
     pub reconcile_default_resync_seconds: u64,
 
     /// Per-kind resync overrides, `Kind=seconds` (repeatable or comma-separated).
-    #[arg(long, env = "RECONCILE_RESOURCE_RESYNC_SECONDS", value_delimiter = ',', value_parser = parse_kind_seconds)]
+    #[arg(long, value_delimiter = ',', value_parser = parse_kind_number::<u64>)]
     pub reconcile_resource_resync_seconds: Vec<(String, u64)>,
 
     /// Reconciles running at once per kind.
@@ -45,20 +83,26 @@ pub struct Flags {
     )]
     pub reconcile_default_max_concurrent_syncs: u16,
 
-    /// Tags added to every AWS resource (`key=value`, comma-separated; templates allowed).
+    /// Per-kind overrides of the above, `Kind=n` (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_kind_number::<u16>)]
+    pub reconcile_resource_max_concurrent_syncs: Vec<(String, u16)>,
+
+    /// Tags added to every AWS resource (`key=value`, comma-separated or repeated; templates
+    /// allowed).
     #[arg(long, env = "ACK_RESOURCE_TAGS", default_value = DEFAULT_RESOURCE_TAGS)]
-    pub resource_tags: String,
+    pub resource_tags: Vec<String>,
 
     /// What deleting a CR does to the AWS resource unless an annotation says otherwise.
     #[arg(long, env = "DELETION_POLICY", default_value = "delete")]
     pub deletion_policy: DeletionPolicy,
 
-    /// error, warn, info, debug or trace.
+    /// debug, info, warn or error (ACK's dpanic, panic and fatal log errors only).
     #[arg(long, env = "ACK_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 
     /// Human-readable logs instead of JSON.
-    #[arg(long, env = "ACK_ENABLE_DEVELOPMENT_LOGGING", default_value_t = false)]
+    #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
     pub enable_development_logging: bool,
 
     /// Address of the Prometheus `/metrics` endpoint.
@@ -70,14 +114,48 @@ pub struct Flags {
     pub healthz_addr: SocketAddr,
 
     /// Run only while holding a Lease, so replicas never reconcile at once.
-    #[arg(long, env = "ENABLE_LEADER_ELECTION", default_value_t = false)]
+    #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
     pub enable_leader_election: bool,
 
     /// Namespace of the leader-election Lease (default: the pod's namespace).
     #[arg(long, env = "LEADER_ELECTION_NAMESPACE", default_value = "")]
     pub leader_election_namespace: String,
 
-    /// Account ID for `status.ackResourceMetadata.ownerAccountID` when an ARN does not carry one.
+    /// Cross-account resource management. Accepted (ACK's chart passes `true`); a namespace
+    /// that asks for another account (`services.k8s.aws/owner-account-id`) is refused per
+    /// resource, since ack-rs cannot assume roles in other accounts yet.
+    #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub enable_carm: bool,
+
+    /// Whether references may cross namespaces. ack-rs resolves no references yet, so nothing
+    /// crosses a namespace either way.
+    #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub enable_cross_namespace: bool,
+
+    /// ACK's FieldExport reconciler. ACK's default (on) starts; ack-rs has no FieldExport
+    /// reconciler yet, so asking for it explicitly is refused.
+    #[arg(long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub enable_field_export_reconciler: Option<bool>,
+
+    /// ACK's admission webhook server; ack-rs has no webhooks, so `true` is refused.
+    #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = parse_go_bool)]
+    pub enable_webhook_server: bool,
+
+    /// Address of the webhook server (unused while the webhook server is off).
+    #[arg(long, default_value = "0.0.0.0:9433")]
+    pub webhook_server_addr: String,
+
+    /// ACK feature gates, `Name=bool,...` (see [`FeatureGates`]).
+    #[arg(long, env = "FEATURE_GATES", default_value = "")]
+    pub feature_gates: String,
+
+    /// Account ID for `status.ackResourceMetadata.ownerAccountID`, instead of asking STS
+    /// (ack-rs only; ACK always asks STS).
     #[arg(long, env = "ACK_AWS_ACCOUNT_ID")]
     pub aws_account_id: Option<String>,
 
@@ -85,6 +163,393 @@ pub struct Flags {
     /// `ack_runtime::throttle`), e.g. `sqs=20:40,sqs:GetQueueAttributes=5:10`.
     #[arg(long, env = "AWS_API_THROTTLE", default_value = "", value_parser = crate::throttle::parse_rules_flag)]
     pub aws_api_throttle: crate::throttle::ThrottleRules,
+}
+
+/// The kinds a controller's flags are checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct Kinds<'a> {
+    /// The kind this controller reconciles.
+    pub served: &'a str,
+    /// Every kind ACK's controller for this service has (the served kind included). Naming one
+    /// that ack-rs does not serve yet is accepted, so ACK's values keep working.
+    pub ack: &'a [&'a str],
+}
+
+impl Kinds<'_> {
+    fn known(&self) -> BTreeSet<&str> {
+        self.ack
+            .iter()
+            .copied()
+            .chain([self.served])
+            .collect::<BTreeSet<_>>()
+    }
+
+    fn check(&self, flag: &'static str, kind: &str) -> Result<(), FlagError> {
+        let known = self.known();
+        if known.contains(kind) {
+            Ok(())
+        } else {
+            Err(FlagError::invalid(
+                flag,
+                format!(
+                    "kind {kind:?} is not a kind of this controller; known kinds: {}",
+                    known.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// ACK's feature gates, as they act here.
+///
+/// | gate | ACK default | here |
+/// |---|---|---|
+/// | `ResourceAdoption` | on | off: the `adoption-policy` annotation is ignored |
+/// | `ReadOnlyResources` | on | off: the `read-only` annotation is ignored |
+/// | `ServiceLevelCARM`, `TeamLevelCARM`, `IAMRoleSelector` | off | on is refused at start-up (not built) |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeatureGates {
+    pub resource_adoption: bool,
+    pub read_only_resources: bool,
+}
+
+impl Default for FeatureGates {
+    fn default() -> Self {
+        Self {
+            resource_adoption: true,
+            read_only_resources: true,
+        }
+    }
+}
+
+/// Gates ACK defines that ack-rs cannot turn on yet.
+const GATES_NOT_BUILT: [&str; 3] = ["ServiceLevelCARM", "TeamLevelCARM", "IAMRoleSelector"];
+
+impl FeatureGates {
+    /// Parses `--feature-gates` (`Name=bool,...`, Go's boolean spellings).
+    pub fn parse(text: &str) -> Result<Self, FlagError> {
+        const FLAG: &str = "feature-gates";
+        let mut gates = Self::default();
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(gates);
+        }
+        for entry in text.split(',') {
+            let (name, value) = entry.split_once('=').ok_or_else(|| {
+                FlagError::invalid(FLAG, format!("expected Name=true|false, got {entry:?}"))
+            })?;
+            let (name, value) = (name.trim(), value.trim());
+            let on = parse_go_bool(value).map_err(|e| FlagError::invalid(FLAG, e))?;
+            match name {
+                "ResourceAdoption" => gates.resource_adoption = on,
+                "ReadOnlyResources" => gates.read_only_resources = on,
+                _ if GATES_NOT_BUILT.contains(&name) => {
+                    if on {
+                        return Err(FlagError::NotBuilt {
+                            flag: FLAG,
+                            setting: format!("{name}=true"),
+                            what: "that feature",
+                        });
+                    }
+                }
+                _ => {
+                    return Err(FlagError::invalid(
+                        FLAG,
+                        format!(
+                            "unknown feature gate {name:?}; known gates: ResourceAdoption, ReadOnlyResources, {}",
+                            GATES_NOT_BUILT.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(gates)
+    }
+}
+
+/// A flag the controller cannot start with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    #[error("invalid --{flag}: {message}")]
+    Invalid { flag: &'static str, message: String },
+    #[error(
+        "--{flag} {setting} turns on {what}, which ack-rs does not have yet; leave it at ACK's default to start"
+    )]
+    NotBuilt {
+        flag: &'static str,
+        setting: String,
+        what: &'static str,
+    },
+}
+
+impl FlagError {
+    fn invalid(flag: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            flag,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the process runs with, once the flags passed [`Flags::check`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub region: String,
+    pub endpoint_url: Option<String>,
+    pub identity_endpoint_url: Option<String>,
+    pub use_path_style: bool,
+    /// `None`: no timeout (`--http-client-timeout=0`).
+    pub http_client_timeout: Option<Duration>,
+    /// Empty: all namespaces.
+    pub watch_namespaces: Vec<String>,
+    pub watch_selector: Option<String>,
+    /// Whether `--reconcile-resources` leaves the served kind to reconcile.
+    pub reconcile_served_kind: bool,
+    pub max_concurrent_syncs: u16,
+    pub requeue: RequeueConfig,
+    pub default_tags: DefaultTags,
+    pub feature_gates: FeatureGates,
+    pub enable_carm: bool,
+}
+
+impl Flags {
+    /// Checks every flag against ACK's rules and this controller's kinds.
+    pub fn check(&self, kinds: Kinds<'_>) -> Result<Config, FlagError> {
+        let region = non_empty(&self.aws_region).ok_or_else(|| {
+            FlagError::invalid(
+                "aws-region",
+                "a region is required (--aws-region or AWS_REGION)",
+            )
+        })?;
+        let endpoint_url = self.endpoint("aws-endpoint-url", &self.aws_endpoint_url)?;
+        let identity_endpoint_url =
+            self.endpoint("aws-identity-endpoint-url", &self.aws_identity_endpoint_url)?;
+
+        let watch_namespaces = parse_namespaces(&self.watch_namespace)?;
+        let watch_selector = Some(self.watch_selectors.trim())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+
+        let reconcile_served_kind = match parse_kind_list(&self.reconcile_resources)? {
+            None => true,
+            Some(list) => {
+                for kind in &list {
+                    kinds.check("reconcile-resources", kind)?;
+                }
+                list.iter().any(|k| k == kinds.served)
+            }
+        };
+
+        if self.reconcile_default_max_concurrent_syncs == 0 {
+            return Err(FlagError::invalid(
+                "reconcile-default-max-concurrent-syncs",
+                "must be at least 1",
+            ));
+        }
+        let mut max_concurrent_syncs = self.reconcile_default_max_concurrent_syncs;
+        for (kind, n) in &self.reconcile_resource_max_concurrent_syncs {
+            kinds.check("reconcile-resource-max-concurrent-syncs", kind)?;
+            if *n == 0 {
+                return Err(FlagError::invalid(
+                    "reconcile-resource-max-concurrent-syncs",
+                    format!("{kind}=0: must be at least 1"),
+                ));
+            }
+            if kind == kinds.served {
+                max_concurrent_syncs = *n;
+            }
+        }
+
+        let default_resync = match self.reconcile_default_resync_seconds {
+            0 => DEFAULT_RESYNC,
+            s => Duration::from_secs(s),
+        };
+        let mut resync_per_kind = BTreeMap::new();
+        for (kind, secs) in &self.reconcile_resource_resync_seconds {
+            kinds.check("reconcile-resource-resync-seconds", kind)?;
+            if *secs == 0 {
+                return Err(FlagError::invalid(
+                    "reconcile-resource-resync-seconds",
+                    format!("{kind}=0: must be at least 1"),
+                ));
+            }
+            resync_per_kind.insert(kind.clone(), Duration::from_secs(*secs));
+        }
+        let requeue = RequeueConfig {
+            default_resync,
+            resync_per_kind,
+            ..RequeueConfig::default()
+        };
+
+        let default_tags = DefaultTags::parse(&self.resource_tags.join(","))
+            .map_err(|e| FlagError::invalid("resource-tags", e.to_string()))?;
+        let feature_gates = FeatureGates::parse(&self.feature_gates)?;
+
+        if self.enable_field_export_reconciler == Some(true) {
+            return Err(FlagError::NotBuilt {
+                flag: "enable-field-export-reconciler",
+                setting: "=true".into(),
+                what: "the FieldExport reconciler",
+            });
+        }
+        if self.enable_webhook_server {
+            return Err(FlagError::NotBuilt {
+                flag: "enable-webhook-server",
+                setting: "=true".into(),
+                what: "the admission webhook server",
+            });
+        }
+
+        Ok(Config {
+            region,
+            endpoint_url,
+            identity_endpoint_url,
+            use_path_style: self.aws_endpoint_use_path_style,
+            http_client_timeout: Some(self.http_client_timeout).filter(|d| !d.is_zero()),
+            watch_namespaces,
+            watch_selector,
+            reconcile_served_kind,
+            max_concurrent_syncs,
+            requeue,
+            default_tags,
+            feature_gates,
+            enable_carm: self.enable_carm,
+        })
+    }
+
+    /// An endpoint URL flag: empty means unset; `http://` only with
+    /// `--allow-unsafe-aws-endpoint-urls`, as ACK rules.
+    fn endpoint(
+        &self,
+        flag: &'static str,
+        value: &Option<String>,
+    ) -> Result<Option<String>, FlagError> {
+        let Some(url) = non_empty(value) else {
+            return Ok(None);
+        };
+        let uri = Uri::from_str(&url)
+            .map_err(|e| FlagError::invalid(flag, format!("{url:?} is not a URL: {e}")))?;
+        if uri.host().is_none() || !matches!(uri.scheme_str(), Some("http" | "https")) {
+            return Err(FlagError::invalid(
+                flag,
+                format!("{url:?} is not an http(s) URL with a host"),
+            ));
+        }
+        if uri.scheme_str() != Some("https") && !self.allow_unsafe_aws_endpoint_urls {
+            return Err(FlagError::invalid(
+                flag,
+                format!("{url:?} is not https; pass --allow-unsafe-aws-endpoint-urls to allow it"),
+            ));
+        }
+        Ok(Some(url))
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// `--watch-namespace`: comma-separated namespace names, no empty entry, no duplicate.
+fn parse_namespaces(text: &str) -> Result<Vec<String>, FlagError> {
+    const FLAG: &str = "watch-namespace";
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for ns in text.split(',') {
+        let valid = !ns.is_empty()
+            && ns.len() <= 63
+            && ns
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !ns.starts_with('-')
+            && !ns.ends_with('-');
+        if !valid {
+            return Err(FlagError::invalid(
+                FLAG,
+                format!("{ns:?} is not a namespace name (RFC 1123 label)"),
+            ));
+        }
+        if out.iter().any(|o| o == ns) {
+            return Err(FlagError::invalid(
+                FLAG,
+                format!("namespace {ns:?} is given twice"),
+            ));
+        }
+        out.push(ns.to_string());
+    }
+    Ok(out)
+}
+
+/// `--reconcile-resources`: `None` when empty (every kind).
+fn parse_kind_list(text: &str) -> Result<Option<Vec<String>>, FlagError> {
+    const FLAG: &str = "reconcile-resources";
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut out: Vec<String> = Vec::new();
+    for kind in text.split(',').map(str::trim) {
+        if kind.is_empty() {
+            return Err(FlagError::invalid(FLAG, "an empty kind in the list"));
+        }
+        if out.iter().any(|k| k == kind) {
+            return Err(FlagError::invalid(
+                FLAG,
+                format!("kind {kind:?} is given twice"),
+            ));
+        }
+        out.push(kind.to_string());
+    }
+    Ok(Some(out))
+}
+
+/// Go's `strconv.ParseBool`, which ACK's boolean flags use.
+fn parse_go_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!("{text:?} is not a boolean (true or false)")),
+    }
+}
+
+/// Go's `time.ParseDuration` syntax (`60s`, `1m30s`, `1.5h`, `500ms`; `0`), which
+/// `--http-client-timeout` takes.
+fn parse_go_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a duration like 60s, 1m30s or 500ms");
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number: f64 = rest[..number_len].parse().map_err(|_| bad())?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += number * seconds;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 /// `:8080` (Go style, as ACK's chart passes it) means all interfaces.
@@ -98,81 +563,334 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .map_err(|e| format!("invalid address {text:?}: {e}"))
 }
 
-fn parse_kind_seconds(text: &str) -> Result<(String, u64), String> {
-    let (kind, secs) = text
+/// `Kind=n`, as ACK's per-kind reconcile flags take it.
+fn parse_kind_number<N: FromStr>(text: &str) -> Result<(String, N), String> {
+    let (kind, n) = text
         .split_once('=')
-        .ok_or_else(|| format!("expected Kind=seconds, got {text:?}"))?;
-    let secs = secs
+        .ok_or_else(|| format!("expected Kind=number, got {text:?}"))?;
+    let n = n
         .trim()
         .parse()
-        .map_err(|_| format!("invalid seconds in {text:?}"))?;
-    Ok((kind.trim().to_string(), secs))
-}
-
-impl Flags {
-    pub fn watch_namespace(&self) -> Option<String> {
-        (!self.watch_namespace.is_empty()).then(|| self.watch_namespace.clone())
+        .map_err(|_| format!("invalid number in {text:?}"))?;
+    let kind = kind.trim();
+    if kind.is_empty() {
+        return Err(format!("a kind is missing in {text:?}"));
     }
-
-    pub fn default_tags(&self) -> Result<DefaultTags, DefaultTagsError> {
-        DefaultTags::parse(&self.resource_tags)
-    }
-
-    pub fn requeue(&self) -> RequeueConfig {
-        RequeueConfig {
-            default_resync: Duration::from_secs(self.reconcile_default_resync_seconds),
-            resync_per_kind: self
-                .reconcile_resource_resync_seconds
-                .iter()
-                .map(|(k, s)| (k.clone(), Duration::from_secs(*s)))
-                .collect(),
-            ..RequeueConfig::default()
-        }
-    }
+    Ok((kind.to_string(), n))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const KINDS: Kinds<'static> = Kinds {
+        served: "Table",
+        ack: &["Backup", "GlobalTable", "Table"],
+    };
+
+    fn parse(args: &[&str]) -> Result<Flags, String> {
+        Flags::try_parse_from(std::iter::once("ctl").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())
+    }
+
+    fn check(args: &[&str]) -> Result<Config, String> {
+        let mut all = vec!["--aws-region=us-west-2"];
+        all.extend_from_slice(args);
+        parse(&all)?.check(KINDS).map_err(|e| e.to_string())
+    }
+
     #[test]
-    fn ack_flag_names_parse() {
-        let flags = Flags::try_parse_from([
-            "ctl",
-            "--aws-region=eu-west-1",
-            "--aws-endpoint-url=http://127.0.0.1:5000",
-            "--watch-namespace=team-a",
+    fn every_ack_flag_parses_in_both_spellings() {
+        let flags = parse(&[
+            "--aws-region",
+            "eu-west-1",
+            "--aws-endpoint-url=https://aws.example",
+            "--aws-identity-endpoint-url",
+            "https://sts.example",
+            "--allow-unsafe-aws-endpoint-urls",
+            "--aws-endpoint-use-path-style=true",
+            "--http-client-timeout",
+            "1m30s",
+            "--watch-namespace",
+            "team-a,team-b",
+            "--watch-selectors",
+            "app=web,tier!=db",
+            "--reconcile-resources",
+            "Table",
             "--reconcile-default-resync-seconds=60",
-            "--reconcile-resource-resync-seconds=Bucket=30,Queue=90",
-            "--reconcile-default-max-concurrent-syncs=4",
-            "--resource-tags=team=%K8S_NAMESPACE%",
-            "--deletion-policy=retain",
-            "--log-level=debug",
+            "--reconcile-resource-resync-seconds",
+            "Table=30",
+            "--reconcile-resource-resync-seconds=Backup=90",
+            "--reconcile-default-max-concurrent-syncs",
+            "4",
+            "--reconcile-resource-max-concurrent-syncs",
+            "Table=7",
+            "--resource-tags",
+            "team=%K8S_NAMESPACE%",
+            "--deletion-policy",
+            "retain",
+            "--log-level",
+            "debug",
+            "--enable-development-logging",
             "--metrics-addr=:9090",
-            "--healthz-addr=127.0.0.1:9091",
+            "--healthz-addr",
+            "127.0.0.1:9091",
             "--enable-leader-election",
-            "--leader-election-namespace=ack-system",
+            "--leader-election-namespace",
+            "ack-system",
+            "--enable-carm=false",
+            "--enable-cross-namespace=false",
+            "--enable-field-export-reconciler=false",
+            "--enable-webhook-server=false",
+            "--webhook-server-addr",
+            ":9443",
+            "--feature-gates",
+            "ResourceAdoption=false,ReadOnlyResources=true,TeamLevelCARM=false",
         ])
         .unwrap();
-        assert_eq!(flags.aws_region.as_deref(), Some("eu-west-1"));
-        assert_eq!(flags.watch_namespace(), Some("team-a".into()));
-        assert_eq!(flags.deletion_policy, DeletionPolicy::Retain);
+        assert!(flags.enable_leader_election && flags.enable_development_logging);
+        assert!(!flags.enable_carm && !flags.enable_cross_namespace);
         assert_eq!(flags.metrics_addr.to_string(), "0.0.0.0:9090");
-        let requeue = flags.requeue();
-        assert_eq!(requeue.resync_for("Bucket"), Duration::from_secs(30));
-        assert_eq!(requeue.resync_for("Table"), Duration::from_secs(60));
-        assert!(flags.enable_leader_election);
-        assert!(flags.default_tags().is_ok());
+        let config = flags.check(KINDS).unwrap();
+        assert_eq!(config.region, "eu-west-1");
+        assert_eq!(config.endpoint_url.as_deref(), Some("https://aws.example"));
+        assert_eq!(
+            config.identity_endpoint_url.as_deref(),
+            Some("https://sts.example")
+        );
+        assert!(config.use_path_style);
+        assert_eq!(config.http_client_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(config.watch_namespaces, ["team-a", "team-b"]);
+        assert_eq!(config.watch_selector.as_deref(), Some("app=web,tier!=db"));
+        assert!(config.reconcile_served_kind);
+        assert_eq!(config.max_concurrent_syncs, 7);
+        assert_eq!(config.requeue.resync_for("Table"), Duration::from_secs(30));
+        assert_eq!(config.requeue.resync_for("Backup"), Duration::from_secs(90));
+        assert_eq!(config.requeue.resync_for("Other"), Duration::from_secs(60));
+        assert_eq!(
+            config.feature_gates,
+            FeatureGates {
+                resource_adoption: false,
+                read_only_resources: true
+            }
+        );
+    }
+
+    /// What ACK's chart renders from its default values (after the kubelet expands `$(VAR)`).
+    #[test]
+    fn ack_chart_defaults_start() {
+        let config = check(&[
+            "--aws-endpoint-url",
+            "",
+            "--log-level",
+            "info",
+            "--resource-tags",
+            "services.k8s.aws/controller-version=%CONTROLLER_SERVICE%-%CONTROLLER_VERSION%,services.k8s.aws/namespace=%K8S_NAMESPACE%,app.kubernetes.io/managed-by=%MANAGED_BY%,kro.run/kro-version=%KRO_VERSION%",
+            "--watch-namespace",
+            "",
+            "--watch-selectors",
+            "",
+            "--reconcile-resources",
+            "Backup,GlobalTable,Table",
+            "--deletion-policy",
+            "delete",
+            "--reconcile-default-resync-seconds",
+            "36000",
+            "--reconcile-default-max-concurrent-syncs",
+            "1",
+            "--feature-gates",
+            "IAMRoleSelector=false,ReadOnlyResources=true,ResourceAdoption=true,ServiceLevelCARM=false,TeamLevelCARM=false",
+            "--enable-carm=true",
+            "--enable-cross-namespace=true",
+        ])
+        .unwrap();
+        assert_eq!(config.endpoint_url, None);
+        assert!(config.watch_namespaces.is_empty());
+        assert_eq!(config.watch_selector, None);
+        assert!(config.reconcile_served_kind);
+        assert!(config.enable_carm);
+        assert_eq!(config.feature_gates, FeatureGates::default());
     }
 
     #[test]
     fn defaults_match_ack() {
-        let flags = Flags::try_parse_from(["ctl"]).unwrap();
+        let flags = parse(&[]).unwrap();
         assert_eq!(flags.reconcile_default_resync_seconds, 36_000);
         assert_eq!(flags.reconcile_default_max_concurrent_syncs, 1);
         assert_eq!(flags.deletion_policy, DeletionPolicy::Delete);
-        assert_eq!(flags.watch_namespace(), None);
-        assert_eq!(flags.resource_tags, DEFAULT_RESOURCE_TAGS);
+        assert_eq!(flags.resource_tags, [DEFAULT_RESOURCE_TAGS]);
+        assert_eq!(flags.http_client_timeout, Duration::from_secs(60));
+        assert!(flags.enable_carm && flags.enable_cross_namespace);
+        assert!(!flags.enable_webhook_server && !flags.aws_endpoint_use_path_style);
+        assert_eq!(flags.webhook_server_addr, "0.0.0.0:9433");
+        let config = check(&[]).unwrap();
+        assert!(config.watch_namespaces.is_empty() && config.reconcile_served_kind);
+        assert_eq!(config.max_concurrent_syncs, 1);
+        assert_eq!(config.requeue.default_resync, DEFAULT_RESYNC);
+        assert_eq!(config.http_client_timeout, Some(Duration::from_secs(60)));
+        // 0 means ACK's default, as in ACK.
+        let config = check(&["--reconcile-default-resync-seconds=0"]).unwrap();
+        assert_eq!(config.requeue.default_resync, DEFAULT_RESYNC);
+    }
+
+    #[test]
+    fn go_booleans() {
+        for (arg, want) in [
+            ("--enable-carm", true),
+            ("--enable-carm=false", false),
+            ("--enable-carm=0", false),
+            ("--enable-carm=True", true),
+            ("--enable-carm=t", true),
+        ] {
+            assert_eq!(parse(&[arg]).unwrap().enable_carm, want, "{arg}");
+        }
+        let err = parse(&["--enable-carm=maybe"]).unwrap_err();
+        assert!(err.contains("maybe"), "{err}");
+        // As in Go, a boolean never takes the next argument as its value.
+        assert!(parse(&["--enable-leader-election", "false"]).is_err());
+    }
+
+    #[test]
+    fn go_durations() {
+        for (text, secs) in [
+            ("0", 0.0),
+            ("60s", 60.0),
+            ("1m30s", 90.0),
+            ("1.5h", 5400.0),
+            ("500ms", 0.5),
+            ("2h45m", 9900.0),
+        ] {
+            assert_eq!(
+                parse_go_duration(text).unwrap(),
+                Duration::from_secs_f64(secs),
+                "{text}"
+            );
+        }
+        for bad in ["", "60", "1x", "s", "-1s", "1m30"] {
+            assert!(parse_go_duration(bad).is_err(), "{bad:?}");
+        }
+        let config = check(&["--http-client-timeout=0"]).unwrap();
+        assert_eq!(config.http_client_timeout, None);
+    }
+
+    #[test]
+    fn kinds_are_checked_against_the_controller() {
+        let err = check(&["--reconcile-resources=Widget"]).unwrap_err();
+        assert_eq!(
+            err,
+            r#"invalid --reconcile-resources: kind "Widget" is not a kind of this controller; known kinds: Backup, GlobalTable, Table"#
+        );
+        for flag in [
+            "--reconcile-resource-resync-seconds=Widget=5",
+            "--reconcile-resource-max-concurrent-syncs=Widget=5",
+        ] {
+            let err = check(&[flag]).unwrap_err();
+            assert!(err.contains("\"Widget\" is not a kind"), "{err}");
+        }
+        // An ACK kind ack-rs does not build yet is fine; the served kind is then left alone.
+        let config = check(&["--reconcile-resources=Backup"]).unwrap();
+        assert!(!config.reconcile_served_kind);
+        let config = check(&["--reconcile-resources= Backup , Table"]).unwrap();
+        assert!(config.reconcile_served_kind);
+        for bad in ["Table,,Backup", "Table,Table"] {
+            let err = check(&["--reconcile-resources", bad]).unwrap_err();
+            assert!(err.starts_with("invalid --reconcile-resources"), "{err}");
+        }
+        // A per-kind setting for another kind does not change this one's.
+        let config = check(&["--reconcile-resource-max-concurrent-syncs=Backup=9"]).unwrap();
+        assert_eq!(config.max_concurrent_syncs, 1);
+        let err = check(&["--reconcile-default-max-concurrent-syncs=0"]).unwrap_err();
+        assert!(err.contains("at least 1"), "{err}");
+        let err = check(&["--reconcile-resource-resync-seconds=Table"]).unwrap_err();
+        assert!(err.contains("Kind=number"), "{err}");
+    }
+
+    #[test]
+    fn namespaces_and_selectors() {
+        let config = check(&["--watch-namespace=a"]).unwrap();
+        assert_eq!(config.watch_namespaces, ["a"]);
+        for bad in ["a,,b", "a,a", "Team", "a b", "-a"] {
+            let err = check(&[&format!("--watch-namespace={bad}")]).unwrap_err();
+            assert!(err.starts_with("invalid --watch-namespace"), "{bad}: {err}");
+        }
+        let config = check(&["--watch-selectors", " "]).unwrap();
+        assert_eq!(config.watch_selector, None);
+    }
+
+    #[test]
+    fn endpoints_follow_acks_safety_rule() {
+        let err = check(&["--aws-endpoint-url=http://127.0.0.1:4566"]).unwrap_err();
+        assert!(
+            err.contains("--allow-unsafe-aws-endpoint-urls") && err.contains("aws-endpoint-url"),
+            "{err}"
+        );
+        let err = check(&["--aws-identity-endpoint-url=http://sts.local"]).unwrap_err();
+        assert!(
+            err.starts_with("invalid --aws-identity-endpoint-url"),
+            "{err}"
+        );
+        let config = check(&[
+            "--aws-endpoint-url=http://127.0.0.1:4566",
+            "--allow-unsafe-aws-endpoint-urls",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:4566")
+        );
+        for bad in ["not a url", "ftp://x", "/path"] {
+            let err = check(&["--aws-endpoint-url", bad]).unwrap_err();
+            assert!(
+                err.starts_with("invalid --aws-endpoint-url"),
+                "{bad}: {err}"
+            );
+        }
+        let err = parse(&["--aws-region="]).unwrap().check(KINDS).unwrap_err();
+        assert!(err.to_string().contains("--aws-region"), "{err}");
+    }
+
+    #[test]
+    fn features_not_built_are_refused_only_when_turned_on() {
+        let cases = [
+            (
+                "--enable-field-export-reconciler=true",
+                "enable-field-export-reconciler",
+            ),
+            (
+                "--enable-field-export-reconciler",
+                "enable-field-export-reconciler",
+            ),
+            ("--enable-webhook-server", "enable-webhook-server"),
+            ("--feature-gates=TeamLevelCARM=true", "TeamLevelCARM=true"),
+            (
+                "--feature-gates=ServiceLevelCARM=true",
+                "ServiceLevelCARM=true",
+            ),
+            (
+                "--feature-gates=IAMRoleSelector=true",
+                "IAMRoleSelector=true",
+            ),
+        ];
+        for (arg, named) in cases {
+            let err = check(&[arg]).unwrap_err();
+            assert!(
+                err.contains(named) && err.contains("does not have yet"),
+                "{arg}: {err}"
+            );
+        }
+        for arg in [
+            "--enable-field-export-reconciler=false",
+            "--enable-webhook-server=false",
+            "--feature-gates=TeamLevelCARM=false,IAMRoleSelector=0",
+            "--enable-carm=true",
+            "--enable-cross-namespace=true",
+        ] {
+            check(&[arg]).unwrap_or_else(|e| panic!("{arg}: {e}"));
+        }
+        let err = check(&["--feature-gates=Nope=true"]).unwrap_err();
+        assert!(err.contains("unknown feature gate \"Nope\""), "{err}");
+        let err = check(&["--feature-gates=ResourceAdoption"]).unwrap_err();
+        assert!(err.starts_with("invalid --feature-gates"), "{err}");
     }
 
     #[test]
@@ -198,13 +916,17 @@ mod tests {
 
     #[test]
     fn bad_values_name_themselves() {
-        let err = Flags::try_parse_from(["ctl", "--reconcile-resource-resync-seconds=Bucket"])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("Kind=seconds"), "{err}");
-        let err = Flags::try_parse_from(["ctl", "--deletion-policy=keep"])
-            .unwrap_err()
-            .to_string();
+        let err = parse(&["--deletion-policy=keep"]).unwrap_err();
         assert!(err.contains("keep"), "{err}");
+        let err = check(&["--resource-tags=aws:x=1"]).unwrap_err();
+        assert!(err.starts_with("invalid --resource-tags"), "{err}");
+        // Repeated --resource-tags add up, as ACK's string-slice flag does.
+        let config = check(&["--resource-tags=a=1", "--resource-tags", "b=2"]).unwrap();
+        assert_eq!(
+            config.default_tags.keys().into_iter().collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let config = check(&["--resource-tags", ""]).unwrap();
+        assert!(config.default_tags.is_empty());
     }
 }

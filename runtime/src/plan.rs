@@ -77,12 +77,20 @@ pub fn wanted_tags<M: ResourceManager>(
     controller_version: &str,
 ) -> Tags {
     let meta = desired.meta();
+    let label = |key: &str| {
+        meta.labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .map_or("", String::as_str)
+    };
     let ctx = TagContext {
         service: manager.service(),
         controller_version,
         namespace: meta.namespace.as_deref().unwrap_or_default(),
         name: meta.name.as_deref().unwrap_or_default(),
         kind: &M::Resource::kind(&()),
+        managed_by: label(tags::MANAGED_BY_LABEL),
+        kro_version: label(tags::KRO_VERSION_LABEL),
     };
     let defaults = default_tags.render(&ctx);
     let user: Tags = manager.spec_tags(desired).unwrap_or_else(|| {

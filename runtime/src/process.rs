@@ -12,11 +12,12 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use clap::Parser;
-use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::{Client, Resource};
 use tracing::info;
 
 use crate::controller::{self, Options};
-use crate::flags::Flags;
+use crate::flags::{Flags, Kinds};
 use crate::manager::ResourceManager;
 use crate::metrics::Metrics;
 use crate::reconcile::Settings;
@@ -25,8 +26,21 @@ use crate::reconcile::Settings;
 pub struct ManagerContext {
     pub sdk: SdkConfig,
     pub metrics: Metrics,
-    /// A custom endpoint is in use (an emulator or a private endpoint): S3 needs path style.
-    pub custom_endpoint: bool,
+    /// `--aws-endpoint-use-path-style`: address buckets by path, not by host name (only
+    /// services with buckets look at it).
+    pub use_path_style: bool,
+}
+
+/// What the process knows about its service besides the manager.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceInfo {
+    /// The alias (`s3`, `sqs`, …).
+    pub alias: &'static str,
+    pub version: &'static str,
+    /// Every kind ACK's controller for this service has, so that `--reconcile-resources` and the
+    /// per-kind flags accept ACK's values for kinds ack-rs does not serve yet. Empty: only the
+    /// served kind.
+    pub ack_kinds: &'static [&'static str],
 }
 
 /// Runs a controller for one kind until SIGTERM/Ctrl-C. `service` is the alias (`s3`, `sqs`, …).
@@ -40,22 +54,46 @@ where
     F: FnOnce(ManagerContext) -> Fut,
     Fut: Future<Output = Result<M>>,
 {
+    let info = ServiceInfo {
+        alias: service,
+        version,
+        ack_kinds: &[],
+    };
+    run_service(info, make_manager).await
+}
+
+/// [`run`], for a service whose ACK controller has more kinds than ack-rs serves.
+pub async fn run_service<M, F, Fut>(info: ServiceInfo, make_manager: F) -> Result<()>
+where
+    M: ResourceManager,
+    F: FnOnce(ManagerContext) -> Fut,
+    Fut: Future<Output = Result<M>>,
+{
+    let ServiceInfo {
+        alias: service,
+        version,
+        ack_kinds,
+    } = info;
     limit_malloc_arenas();
     let flags = Flags::parse();
     init_logging(&flags);
-    let default_tags = flags.default_tags().context("invalid --resource-tags")?;
-    let region = flags
-        .aws_region
-        .clone()
-        .context("--aws-region (or AWS_REGION) is required")?;
+    let kind = M::Resource::kind(&()).to_string();
+    let config = flags.check(Kinds {
+        served: &kind,
+        ack: ack_kinds,
+    })?;
     let client = Client::try_default()
         .await
         .context("connecting to Kubernetes")?;
+    if let Some(selector) = &config.watch_selector {
+        check_selector::<M::Resource>(&client, &config.watch_namespaces, selector).await?;
+    }
     let metrics = Metrics::default();
     let throttle = Arc::new(crate::throttle::ApiThrottle::new(&flags.aws_api_throttle.0));
     let sdk = crate::aws::sdk_config(
-        Some(&region),
-        flags.aws_endpoint_url.as_deref(),
+        Some(&config.region),
+        config.endpoint_url.as_deref(),
+        config.http_client_timeout,
         throttle,
         metrics.clone(),
     )
@@ -63,7 +101,7 @@ where
     let manager = make_manager(ManagerContext {
         sdk: sdk.clone(),
         metrics: metrics.clone(),
-        custom_endpoint: flags.aws_endpoint_url.is_some(),
+        use_path_style: config.use_path_style,
     })
     .await?;
     let ready = Arc::new(AtomicBool::new(false));
@@ -71,25 +109,38 @@ where
 
     // A standby replica is ready too: readiness gating on leadership would stall rolling updates.
     ready.store(true, Ordering::SeqCst);
+    if !config.reconcile_served_kind {
+        // As ACK does for a kind left out of --reconcile-resources: no reconciler, the process
+        // (health, metrics) still runs.
+        info!(
+            service,
+            kind, "--reconcile-resources leaves out this controller's kind; nothing to reconcile"
+        );
+        crate::controller::shutdown_signal().await;
+        return Ok(());
+    }
     if flags.enable_leader_election {
         wait_for_leadership(&client, service, &flags).await?;
     }
     // ACK's CRDs require status.ackResourceMetadata.ownerAccountID, and not every ARN carries it.
     let account_id = match flags.aws_account_id.clone() {
         Some(id) => id,
-        None => caller_account(&sdk).await?,
+        None => caller_account(&sdk, config.identity_endpoint_url.as_deref()).await?,
     };
     let settings = Settings {
         controller_version: version.to_string(),
-        default_tags,
+        default_tags: config.default_tags,
         deletion_policy: flags.deletion_policy,
-        requeue: flags.requeue(),
-        region,
+        requeue: config.requeue,
+        region: config.region,
         account_id: Some(account_id),
+        feature_gates: config.feature_gates,
+        enable_carm: config.enable_carm,
     };
     let options = Options {
-        watch_namespace: flags.watch_namespace(),
-        max_concurrent_syncs: flags.reconcile_default_max_concurrent_syncs,
+        watch_namespaces: config.watch_namespaces,
+        label_selector: config.watch_selector,
+        max_concurrent_syncs: config.max_concurrent_syncs,
     };
     info!(service, version, ?options, "starting controller");
     controller::run(manager, client, settings, options, metrics).await;
@@ -109,8 +160,41 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Asks the apiserver to parse `--watch-selectors` once, so a bad selector stops the start-up
+/// with the apiserver's own reason instead of failing every watch later.
+async fn check_selector<K: Resource<DynamicType = ()>>(
+    client: &Client,
+    namespaces: &[String],
+    selector: &str,
+) -> Result<()> {
+    let resource = ApiResource::erase::<K>(&());
+    let api: Api<DynamicObject> = match namespaces.first() {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+        None => Api::all_with(client.clone(), &resource),
+    };
+    match api
+        .list(&ListParams::default().labels(selector).limit(1))
+        .await
+    {
+        Err(kube::Error::Api(e)) if e.code == 400 => {
+            anyhow::bail!("invalid --watch-selectors {selector:?}: {}", e.message)
+        }
+        // Anything else (RBAC, a CRD not installed yet) is the watch's to retry.
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check --watch-selectors at start-up");
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
 fn init_logging(flags: &Flags) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&flags.log_level)
+    // ACK's (zap's) levels above error only exist there.
+    let level = match flags.log_level.as_str() {
+        "dpanic" | "panic" | "fatal" => "error",
+        other => other,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if flags.enable_development_logging {
@@ -164,8 +248,19 @@ async fn spawn_server(addr: SocketAddr, routes: Router) -> Result<()> {
 /// Blocks until this replica holds the Lease; exits the process if it is lost later, so a
 /// replacement never runs alongside a leader that has not noticed.
 async fn wait_for_leadership(client: &Client, service: &str, flags: &Flags) -> Result<()> {
+    // Unset: the pod's namespace, as ACK takes it (ACK's chart sets ACK_SYSTEM_NAMESPACE, ours
+    // POD_NAMESPACE; both mount the service account's namespace file).
     let namespace = if flags.leader_election_namespace.is_empty() {
-        std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into())
+        std::env::var("POD_NAMESPACE")
+            .or_else(|_| std::env::var("ACK_SYSTEM_NAMESPACE"))
+            .ok()
+            .or_else(|| {
+                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+                    .ok()
+                    .map(|ns| ns.trim().to_string())
+            })
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or_else(|| "default".into())
     } else {
         flags.leader_election_namespace.clone()
     };
@@ -200,9 +295,14 @@ async fn wait_for_leadership(client: &Client, service: &str, flags: &Flags) -> R
     Ok(())
 }
 
-/// The account the controller's credentials belong to (STS GetCallerIdentity).
-async fn caller_account(sdk: &SdkConfig) -> Result<String> {
-    let identity = aws_sdk_sts::Client::new(sdk)
+/// The account the controller's credentials belong to (STS GetCallerIdentity), asked at
+/// `--aws-identity-endpoint-url` when given.
+async fn caller_account(sdk: &SdkConfig, identity_endpoint: Option<&str>) -> Result<String> {
+    let mut config = aws_sdk_sts::config::Builder::from(sdk);
+    if let Some(url) = identity_endpoint {
+        config = config.endpoint_url(url);
+    }
+    let identity = aws_sdk_sts::Client::from_conf(config.build())
         .get_caller_identity()
         .send()
         .await

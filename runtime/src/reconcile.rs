@@ -12,6 +12,7 @@ use crate::annotations::{self, AdoptionFields, AdoptionPolicy, Annotations, Dele
 use crate::conditions::{self, Condition, Status};
 use crate::deletion::{self, DeletionAction};
 use crate::error::ReconcileError;
+use crate::flags::FeatureGates;
 use crate::manager::{Delta, ResourceManager};
 use crate::plan;
 use crate::requeue::{self, Outcome, RequeueConfig, RequeueDecision};
@@ -27,6 +28,31 @@ pub struct Settings {
     pub requeue: RequeueConfig,
     pub region: String,
     pub account_id: Option<String>,
+    /// `--feature-gates`: whether the adoption and read-only annotations are honoured.
+    pub feature_gates: FeatureGates,
+    /// `--enable-carm`: namespaces may name another owner account (refused: not built).
+    pub enable_carm: bool,
+}
+
+/// With `--enable-carm`, a namespace annotated with another owner account asks for
+/// cross-account management, which ack-rs cannot do yet: refuse rather than act in the
+/// controller's own account.
+fn cross_account_refusal(input: &Input<'_>) -> Option<ReconcileError> {
+    let settings = input.settings;
+    let owner = input
+        .namespace_annotations?
+        .get(annotations::OWNER_ACCOUNT_ID)?;
+    (settings.enable_carm && settings.account_id.as_deref() != Some(owner.as_str())).then(|| {
+        ReconcileError::terminal(
+            "CrossAccountNotSupported",
+            format!(
+                "the namespace's {} annotation asks for account {owner}, but cross-account \
+                 resource management (--enable-carm) is not built in ack-rs yet; nothing was done \
+                 in AWS",
+                annotations::OWNER_ACCOUNT_ID
+            ),
+        )
+    })
 }
 
 /// A Kubernetes Event to publish about the CR.
@@ -111,8 +137,19 @@ async fn finalize<M: ResourceManager>(
     cr: &M::Resource,
     input: &Input<'_>,
 ) -> Writeback {
+    if let Some(refusal) = cross_account_refusal(input) {
+        return Run::new(manager, cr, input).finish(Err(Stop::Failed(refusal)));
+    }
+    // With the ReadOnlyResources gate off, the read-only annotation means nothing (as in ACK).
+    let mut resource_annotations = cr.meta().annotations.clone();
+    if let Some(a) = resource_annotations
+        .as_mut()
+        .filter(|_| !input.settings.feature_gates.read_only_resources)
+    {
+        a.remove(annotations::READ_ONLY);
+    }
     let plan = deletion::plan(
-        cr.meta().annotations.as_ref(),
+        resource_annotations.as_ref(),
         cr.meta().namespace.as_deref().unwrap_or_default(),
         input.namespace_annotations,
         manager.service(),
@@ -196,7 +233,12 @@ impl<'a, M: ResourceManager> Run<'a, M> {
     async fn sync(&mut self, has_finalizer: bool) -> Result<Synced, Stop> {
         let m = self.manager;
         // Everything the user wrote is checked before the first AWS call.
-        let read_only = annotations::read_only(self.annotations())?;
+        if let Some(refusal) = cross_account_refusal(self.input) {
+            return Err(refusal.into());
+        }
+        // ACK's ReadOnlyResources and ResourceAdoption gates turn these annotations off.
+        let gates = self.input.settings.feature_gates;
+        let read_only = gates.read_only_resources && annotations::read_only(self.annotations())?;
         annotations::check_region(self.annotations(), None, &self.input.settings.region)?;
         // A deletion policy nobody can follow is refused now, not when the CR is deleted.
         deletion::plan(
@@ -207,7 +249,11 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             self.input.settings.deletion_policy,
         )
         .map_err(ReconcileError::from)?;
-        let policy = AdoptionPolicy::from_annotations(self.annotations())?;
+        let policy = if gates.resource_adoption {
+            AdoptionPolicy::from_annotations(self.annotations())?
+        } else {
+            None
+        };
         if let Some(tags) = m.spec_tags(self.cr) {
             tags::validate_user_tags(&tags)?;
         }

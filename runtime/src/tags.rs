@@ -125,13 +125,21 @@ pub fn validate_user_tags(tags: &Tags) -> Result<(), TagError> {
 // ---------------------------------------------------------------------------
 
 /// Template names accepted in default tag values, without the `%` delimiters.
-pub const TEMPLATES: [&str; 5] = [
+pub const TEMPLATES: [&str; 7] = [
     "CONTROLLER_SERVICE",
     "CONTROLLER_VERSION",
     "K8S_NAMESPACE",
     "K8S_RESOURCE_NAME",
     "K8S_RESOURCE_KIND",
+    "MANAGED_BY",
+    "KRO_VERSION",
 ];
+
+/// The CR label `%MANAGED_BY%` stands for.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+
+/// The CR label `%KRO_VERSION%` stands for.
+pub const KRO_VERSION_LABEL: &str = "kro.run/kro-version";
 
 /// Why the `--resource-tags` flag text could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -158,7 +166,7 @@ pub enum DefaultTagsError {
     TemplateInKey { key: String },
     /// A value contains a `%NAME%` token that is not a known template.
     #[error(
-        "--resource-tags entry {entry:?} uses unknown template \"%{template}%\"; known templates are %CONTROLLER_SERVICE%, %CONTROLLER_VERSION%, %K8S_NAMESPACE%, %K8S_RESOURCE_NAME%, %K8S_RESOURCE_KIND%"
+        "--resource-tags entry {entry:?} uses unknown template \"%{template}%\"; known templates are %CONTROLLER_SERVICE%, %CONTROLLER_VERSION%, %K8S_NAMESPACE%, %K8S_RESOURCE_NAME%, %K8S_RESOURCE_KIND%, %MANAGED_BY%, %KRO_VERSION%"
     )]
     UnknownTemplate { entry: String, template: String },
 }
@@ -176,6 +184,10 @@ pub struct TagContext<'a> {
     pub name: &'a str,
     /// `%K8S_RESOURCE_KIND%`.
     pub kind: &'a str,
+    /// `%MANAGED_BY%`: the CR's [`MANAGED_BY_LABEL`] label, empty without it.
+    pub managed_by: &'a str,
+    /// `%KRO_VERSION%`: the CR's [`KRO_VERSION_LABEL`] label, empty without it.
+    pub kro_version: &'a str,
 }
 
 impl TagContext<'_> {
@@ -186,6 +198,8 @@ impl TagContext<'_> {
             "K8S_NAMESPACE" => Some(self.namespace),
             "K8S_RESOURCE_NAME" => Some(self.name),
             "K8S_RESOURCE_KIND" => Some(self.kind),
+            "MANAGED_BY" => Some(self.managed_by),
+            "KRO_VERSION" => Some(self.kro_version),
             _ => None,
         }
     }
@@ -268,11 +282,13 @@ impl DefaultTags {
         Ok(Self { templates })
     }
 
-    /// The default tags for one resource, templates substituted.
+    /// The default tags for one resource, templates substituted. A tag whose value comes out
+    /// empty (e.g. `%MANAGED_BY%` on a CR without that label) is left out, as ACK does.
     pub fn render(&self, ctx: &TagContext<'_>) -> Tags {
         self.templates
             .iter()
             .map(|(k, v)| (k.clone(), expand(v, |t| ctx.lookup(t))))
+            .filter(|(_, v)| !v.is_empty())
             .collect()
     }
 
@@ -498,6 +514,8 @@ mod tests {
             namespace: "team-a",
             name: "my-res",
             kind: "Widget",
+            managed_by: "",
+            kro_version: "",
         }
     }
 
@@ -594,7 +612,8 @@ mod tests {
             (",,", Tags::new()),
             ("a=b", tags(&[("a", "b")])),
             (" a = b , c=d ,", tags(&[("a", "b"), ("c", "d")])),
-            ("a=", tags(&[("a", "")])),
+            ("a=", Tags::new()),
+            ("m=%MANAGED_BY%", Tags::new()),
             ("a=x=y", tags(&[("a", "x=y")])),
             ("name=%K8S_RESOURCE_NAME%", tags(&[("name", "my-res")])),
             ("kind=%K8S_RESOURCE_KIND%", tags(&[("kind", "Widget")])),
@@ -616,9 +635,19 @@ mod tests {
         for (flag, expected) in cases {
             let d = DefaultTags::parse(flag).unwrap_or_else(|e| panic!("{flag:?}: {e}"));
             assert_eq!(d.render(&ctx()), expected, "{flag:?}");
-            assert_eq!(d.keys(), expected.keys().cloned().collect(), "{flag:?}");
-            assert_eq!(d.is_empty(), expected.is_empty());
+            assert!(
+                d.keys().is_superset(&expected.keys().cloned().collect()),
+                "{flag:?}"
+            );
         }
+        let kro = TagContext {
+            managed_by: "kro",
+            kro_version: "0.4.0",
+            ..ctx()
+        };
+        let d = DefaultTags::parse("m=%MANAGED_BY%,k=%KRO_VERSION%,a=").unwrap();
+        assert_eq!(d.render(&kro), tags(&[("m", "kro"), ("k", "0.4.0")]));
+        assert_eq!(d.keys().len(), 3);
         assert!(DefaultTags::none().is_empty());
     }
 
@@ -653,7 +682,7 @@ mod tests {
             ),
             (
                 "a=%K8S_NAME%",
-                r#"--resource-tags entry "a=%K8S_NAME%" uses unknown template "%K8S_NAME%"; known templates are %CONTROLLER_SERVICE%, %CONTROLLER_VERSION%, %K8S_NAMESPACE%, %K8S_RESOURCE_NAME%, %K8S_RESOURCE_KIND%"#,
+                r#"--resource-tags entry "a=%K8S_NAME%" uses unknown template "%K8S_NAME%"; known templates are %CONTROLLER_SERVICE%, %CONTROLLER_VERSION%, %K8S_NAMESPACE%, %K8S_RESOURCE_NAME%, %K8S_RESOURCE_KIND%, %MANAGED_BY%, %KRO_VERSION%"#,
             ),
         ];
         for (flag, expected) in cases {
@@ -928,7 +957,8 @@ mod tests {
         fn parse_and_render_never_panic(flag in "[a-zé%=, A-Z_]{0,24}") {
             if let Ok(d) = DefaultTags::parse(&flag) {
                 let rendered = d.render(&ctx());
-                prop_assert_eq!(rendered.keys().cloned().collect::<BTreeSet<_>>(), d.keys());
+                prop_assert!(rendered.keys().cloned().collect::<BTreeSet<_>>().is_subset(&d.keys()));
+                prop_assert!(rendered.values().all(|v| !v.is_empty()));
                 prop_assert!(d.keys().iter().all(|k| !k.is_empty() && !is_system_key(k)));
             }
         }
@@ -942,9 +972,10 @@ mod tests {
             let d = DefaultTags::parse(&flag).unwrap();
             let c = TagContext { namespace: &ns, ..ctx() };
             let rendered = d.render(&c);
-            prop_assert_eq!(rendered.keys().cloned().collect::<BTreeSet<_>>(), d.keys());
+            prop_assert!(rendered.keys().cloned().collect::<BTreeSet<_>>().is_subset(&d.keys()));
             for (k, v) in &pairs {
-                prop_assert_eq!(&rendered[k], &v.replace("%K8S_NAMESPACE%", &ns));
+                let value = v.replace("%K8S_NAMESPACE%", &ns);
+                prop_assert_eq!(rendered.get(k), Some(&value).filter(|v| !v.is_empty()));
             }
         }
     }

@@ -502,3 +502,73 @@ async fn an_update_aws_has_not_applied_yet_is_never_reported_synced() {
     assert_eq!(m.remote("x").unwrap().size, 6);
     assert!(matches!(update(&wb).requeue, RequeueDecision::Resync(_)));
 }
+
+#[tokio::test]
+async fn carm_namespaces_of_another_account_are_refused_before_any_aws_call() {
+    let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(stack_tags()));
+    let mut settings = settings();
+    settings.account_id = Some("123456789012".into());
+    let other: Annotations = [(
+        "services.k8s.aws/owner-account-id".to_string(),
+        "999999999999".to_string(),
+    )]
+    .into();
+    for cr in [with_finalizer(thing("y")), deleting(thing("x"))] {
+        let wb = run_with(&m, &cr, &settings, Some(&other)).await;
+        let (status, _, message) = condition(&wb, "ACK.Terminal").expect("terminal");
+        assert_eq!(status, "True");
+        assert!(
+            message.contains("999999999999") && message.contains("--enable-carm"),
+            "{message}"
+        );
+    }
+    assert!(m.calls().is_empty(), "no AWS call: {:?}", m.calls());
+    // The controller's own account, or --enable-carm=false (ACK then ignores the annotation).
+    let own: Annotations = [(
+        "services.k8s.aws/owner-account-id".to_string(),
+        "123456789012".to_string(),
+    )]
+    .into();
+    let wb = run_with(&m, &with_finalizer(thing("y")), &settings, Some(&own)).await;
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+    settings.enable_carm = false;
+    let wb = run_with(&m, &with_finalizer(thing("z")), &settings, Some(&other)).await;
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+}
+
+#[tokio::test]
+async fn feature_gates_turn_the_adoption_and_read_only_annotations_off() {
+    let mut settings = settings();
+    settings.feature_gates.resource_adoption = false;
+    // Without ResourceAdoption an adoption annotation means nothing: an existing resource is
+    // not adopted (and not taken over either).
+    let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(stack_tags()));
+    let cr = annotate(
+        annotate(thing("x"), ADOPTION_POLICY, "adopt"),
+        ADOPTION_FIELDS,
+        r#"{"name":"x"}"#,
+    );
+    let wb = run_with(&m, &cr, &settings, None).await;
+    assert_eq!(condition(&wb, "ACK.Terminal").unwrap().0, "True");
+    assert!(!update(&wb).annotations.contains_key(ADOPTED));
+    assert!(m.mutations().is_empty());
+
+    // Without ReadOnlyResources a read-only CR is managed like any other.
+    let mut settings = fake::settings();
+    settings.feature_gates.read_only_resources = false;
+    let m = FakeManager::new(TagApiStyle::AddRemove);
+    let cr = with_finalizer(annotate(thing("y"), READ_ONLY, "true"));
+    let wb = run_with(&m, &cr, &settings, None).await;
+    assert_eq!(m.mutations(), ["create", "sync_tags"]);
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+    // …and deleting it deletes in AWS.
+    let wb = run_with(
+        &m,
+        &deleting(annotate(thing("y"), READ_ONLY, "true")),
+        &settings,
+        None,
+    )
+    .await;
+    assert!(matches!(wb, Writeback::RemoveFinalizer { .. }), "{wb:?}");
+    assert!(m.remote("y").is_none(), "deleted in AWS");
+}

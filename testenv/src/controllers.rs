@@ -2,6 +2,7 @@
 //! end-to-end tests do: one controller per test, watching only that test's namespace.
 
 use ack_runtime::controller::{self, Options};
+use ack_runtime::flags::FeatureGates;
 use ack_runtime::manager::ResourceManager;
 use ack_runtime::metrics::Metrics;
 use ack_runtime::reconcile::Settings;
@@ -30,9 +31,12 @@ pub fn spawn_controller<M: ResourceManager>(
         requeue: RequeueConfig::default(),
         region: env.endpoints.region.clone(),
         account_id: Some(ACCOUNT.into()),
+        feature_gates: FeatureGates::default(),
+        enable_carm: true,
     };
     let options = Options {
-        watch_namespace: Some(namespace.to_string()),
+        watch_namespaces: vec![namespace.to_string()],
+        label_selector: None,
         max_concurrent_syncs,
     };
     tokio::spawn(controller::run(manager, client, settings, options, metrics))

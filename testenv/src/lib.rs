@@ -6,6 +6,7 @@
 //! world through the environment; otherwise the first call starts a world owned by the test
 //! process, which dies with it.
 
+pub mod ack_chart;
 pub mod cache;
 pub mod controllers;
 pub mod controlplane;
@@ -87,6 +88,26 @@ impl TestEnv {
         match ENV.get_or_init(start) {
             Ok(env) => env,
             Err(why) => panic!("the test world could not start: {why}"),
+        }
+    }
+
+    /// A world of the calling test's own, stopped when the value is dropped: for a test whose
+    /// controllers watch every namespace and would otherwise reconcile other tests' resources.
+    /// Starting one takes a few seconds more than [`get`](Self::get).
+    pub fn private() -> TestEnv {
+        let start = || {
+            let dir = world::fresh_dir().map_err(|e| format!("{e:#}"))?;
+            world::start(&dir, launch::Lifetime::Owned)
+                .map(|world| TestEnv {
+                    endpoints: world.endpoints.clone(),
+                    _owned: Some(world),
+                })
+                .map_err(|e| format!("{e:#}"))
+        };
+        match std::thread::spawn(start).join() {
+            Ok(Ok(env)) => env,
+            Ok(Err(why)) => panic!("a private test world could not start: {why}"),
+            Err(_) => panic!("a private test world's start-up panicked"),
         }
     }
 

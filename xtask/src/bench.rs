@@ -552,6 +552,11 @@ async fn measure(
             .envs(endpoints.env())
             .arg(format!("--aws-region={}", endpoints.region))
             .arg(format!("--aws-endpoint-url={}", endpoints.aws_endpoint_url))
+            // The emulator speaks plain HTTP and serves buckets by path.
+            .args([
+                "--allow-unsafe-aws-endpoint-urls",
+                "--aws-endpoint-use-path-style",
+            ])
             .arg(format!("--watch-namespace={namespace}"))
             .arg(format!(
                 "--reconcile-default-max-concurrent-syncs={concurrency}"

@@ -25,14 +25,18 @@ pub const SERVICES: &[Service] = &[
     Service {
         alias: "s3",
         title: "Amazon S3",
+        ack_kinds: &["Bucket"],
     },
     Service {
         alias: "sqs",
         title: "Amazon SQS",
+        ack_kinds: &["Queue"],
     },
     Service {
         alias: "dynamodb",
         title: "Amazon DynamoDB",
+        // As services/dynamodb/src/main.rs tells the controller.
+        ack_kinds: &["Backup", "GlobalTable", "Table"],
     },
 ];
 
@@ -45,6 +49,9 @@ const MAX_DIFF_LINES: usize = 60;
 pub struct Service {
     pub alias: &'static str,
     pub title: &'static str,
+    /// Every kind ACK's controller for this service has: the chart accepts them in the
+    /// per-kind values, as the controller does in its flags.
+    pub ack_kinds: &'static [&'static str],
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,6 +162,12 @@ fn placeholders(service: &Service, crds: &[Crd]) -> BTreeMap<&'static str, Strin
     };
     let kinds: Vec<&str> = crds.iter().map(|c| c.kind.as_str()).collect();
     let plurals: Vec<&str> = crds.iter().map(|c| c.plural.as_str()).collect();
+    let ack_kinds: std::collections::BTreeSet<&str> = service
+        .ack_kinds
+        .iter()
+        .copied()
+        .chain(kinds.iter().copied())
+        .collect();
     BTreeMap::from([
         ("SERVICE", service.alias.to_string()),
         ("TITLE", service.title.to_string()),
@@ -163,6 +176,7 @@ fn placeholders(service: &Service, crds: &[Crd]) -> BTreeMap<&'static str, Strin
         ("KINDS", kinds.join(", ")),
         ("FIRST_KIND", kinds[0].to_string()),
         ("KINDS_JSON", json_list(kinds)),
+        ("ACK_KINDS_JSON", json_list(ack_kinds.into_iter().collect())),
         ("RESOURCES_JSON", json_list(plurals)),
     ])
 }

@@ -94,6 +94,11 @@ pub fn run() -> Result<()> {
         cmd.envs(endpoints.env())
             .arg(format!("--aws-region={}", endpoints.region))
             .arg(format!("--aws-endpoint-url={}", endpoints.aws_endpoint_url))
+            // The emulator speaks plain HTTP and serves buckets by path.
+            .args([
+                "--allow-unsafe-aws-endpoint-urls",
+                "--aws-endpoint-use-path-style",
+            ])
             .arg(format!("--metrics-addr=127.0.0.1:{}", launch::free_port()?))
             .arg(format!("--healthz-addr=127.0.0.1:{}", launch::free_port()?))
             .arg("--reconcile-default-max-concurrent-syncs=4");

@@ -120,7 +120,7 @@ fn one<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
 
 /// The value combinations each controller chart must render and pass the apiserver with.
 /// `other` is a second namespace (a watched namespace or the Lease namespace).
-fn combinations(other: &str) -> Vec<(&'static str, String)> {
+fn combinations(ns: &str, other: &str) -> Vec<(&'static str, String)> {
     vec![
         ("defaults", String::new()),
         ("region", "aws:\n  region: us-east-1\n".into()),
@@ -128,6 +128,10 @@ fn combinations(other: &str) -> Vec<(&'static str, String)> {
         (
             "namespace scope, another watched namespace",
             format!("installScope: namespace\nwatchNamespace: {other}\n"),
+        ),
+        (
+            "namespace scope, two watched namespaces",
+            format!("installScope: namespace\nwatchNamespace: {ns},{other}\n"),
         ),
         (
             "leader election, two replicas",
@@ -156,6 +160,9 @@ aws:
   apiThrottle:
     - sqs=20:40
     - sqs:GetQueueAttributes|ListQueueTags=0.5:2
+  identity_endpoint_url: https://sts.example
+  allow_unsafe_aws_endpoint_urls: true
+  endpoint_use_path_style: true
   credentials:
     secretName: aws-creds
     secretKey: creds
@@ -164,7 +171,8 @@ log:
   enable_development_logging: true
   level: debug
 installScope: cluster
-watchNamespace: team-a
+watchNamespace: team-a,team-b
+watchSelectors: app=web,tier!=db
 resourceTags:
   - team=platform
   - owner=%K8S_NAMESPACE%/%K8S_RESOURCE_NAME%
@@ -172,6 +180,16 @@ deletionPolicy: retain
 reconcile:
   defaultResyncPeriod: 1000000
   defaultMaxConcurrentSyncs: 4
+  resourceMaxConcurrentSyncs:
+    Queue: 8
+  resourceResyncPeriods:
+    Queue: 60
+  resources: [Queue]
+enableCARM: false
+enableCrossNamespace: false
+featureGates:
+  ResourceAdoption: false
+  ReadOnlyResources: true
 serviceAccount:
   name: my-controller
   annotations:
@@ -422,7 +440,7 @@ async fn controller_charts_pass_server_side_dry_run() {
     let ns = env.namespace("chart").await;
     let other = env.namespace("chart-other").await;
     for (svc, _, _) in SERVICES {
-        for (name, values) in combinations(&other) {
+        for (name, values) in combinations(&ns, &other) {
             let rendered = template(&chart(svc), "ctl", &ns, &values)
                 .unwrap_or_else(|e| panic!("{svc}, {name}: {e}"));
             let objs = objects(&rendered);
@@ -455,9 +473,16 @@ fn deployment_follows_the_values() {
             "--aws-region=eu-west-1",
             "--aws-endpoint-url=http://aws.example:4566",
             "--aws-api-throttle=sqs=20:40,sqs:GetQueueAttributes|ListQueueTags=0.5:2",
-            "--watch-namespace=team-a",
+            "--aws-identity-endpoint-url=https://sts.example",
+            "--allow-unsafe-aws-endpoint-urls",
+            "--aws-endpoint-use-path-style",
+            "--watch-namespace=team-a,team-b",
+            "--watch-selectors=app=web,tier!=db",
+            "--reconcile-resources=Queue",
             "--reconcile-default-resync-seconds=1000000",
+            "--reconcile-resource-resync-seconds=Queue=60",
             "--reconcile-default-max-concurrent-syncs=4",
+            "--reconcile-resource-max-concurrent-syncs=Queue=8",
             "--resource-tags=team=platform,owner=%K8S_NAMESPACE%/%K8S_RESOURCE_NAME%",
             "--deletion-policy=retain",
             "--log-level=debug",
@@ -466,6 +491,9 @@ fn deployment_follows_the_values() {
             "--healthz-addr=:8081",
             "--enable-leader-election",
             "--leader-election-namespace=ack-system",
+            "--feature-gates=ReadOnlyResources=true,ResourceAdoption=false",
+            "--enable-carm=false",
+            "--enable-cross-namespace=false",
         ])
     );
     let env: Vec<&Value> = container["env"].as_array().unwrap().iter().collect();
@@ -547,14 +575,18 @@ fn deployment_follows_the_values() {
     assert_eq!(
         args,
         json!([
+            "--reconcile-resources=Table",
             "--reconcile-default-resync-seconds=36000",
             "--reconcile-resource-resync-seconds=Table=120",
             "--reconcile-default-max-concurrent-syncs=1",
-            "--resource-tags=services.k8s.aws/controller-version=%CONTROLLER_SERVICE%-%CONTROLLER_VERSION%,services.k8s.aws/namespace=%K8S_NAMESPACE%",
+            "--resource-tags=services.k8s.aws/controller-version=%CONTROLLER_SERVICE%-%CONTROLLER_VERSION%,services.k8s.aws/namespace=%K8S_NAMESPACE%,app.kubernetes.io/managed-by=%MANAGED_BY%,kro.run/kro-version=%KRO_VERSION%",
             "--deletion-policy=delete",
             "--log-level=info",
             "--metrics-addr=:8080",
             "--healthz-addr=:8081",
+            "--feature-gates=IAMRoleSelector=false,ReadOnlyResources=true,ResourceAdoption=true,ServiceLevelCARM=false,TeamLevelCARM=false",
+            "--enable-carm=true",
+            "--enable-cross-namespace=true",
         ])
     );
     assert!(
@@ -619,7 +651,7 @@ fn rbac_grants_nothing_beyond_the_listed_resources() {
             "leases",
             &["get", "create", "update", "patch"],
         )]);
-        for (name, values) in combinations("lease-ns") {
+        for (name, values) in combinations("ack-system", "lease-ns") {
             let what = format!("{svc}, {name}");
             let objs = objects(&template(&chart(svc), "ctl", "ack-system", &values).unwrap());
             let namespaced = values.contains("installScope: namespace");
@@ -639,14 +671,20 @@ fn rbac_grants_nothing_beyond_the_listed_resources() {
             } else {
                 (cluster_roles, roles)
             };
-            assert_eq!(main.len(), 1, "{what}: one role for the kinds");
-            assert_eq!(grants(main[0]), expected, "{what}: the controller's rules");
-            if namespaced {
-                let watched = values
-                    .lines()
-                    .find_map(|l| l.strip_prefix("watchNamespace: "))
-                    .unwrap_or("ack-system");
-                assert_eq!(main[0]["metadata"]["namespace"], watched, "{what}");
+            // One role for the kinds, in each watched namespace when namespaced.
+            let watched: Vec<&str> = values
+                .lines()
+                .find_map(|l| l.strip_prefix("watchNamespace: "))
+                .unwrap_or("ack-system")
+                .split(',')
+                .collect();
+            let roles_expected = if namespaced { watched.len() } else { 1 };
+            assert_eq!(main.len(), roles_expected, "{what}: roles for the kinds");
+            for (i, role) in main.iter().enumerate() {
+                assert_eq!(grants(role), expected, "{what}: the controller's rules");
+                if namespaced {
+                    assert_eq!(role["metadata"]["namespace"], watched[i], "{what}");
+                }
             }
             assert_eq!(lease_roles.len(), usize::from(leader), "{what}: lease Role");
             for role in lease_roles {
@@ -665,7 +703,11 @@ fn rbac_grants_nothing_beyond_the_listed_resources() {
                 .into_iter()
                 .chain(of_kind(&objs, "ClusterRoleBinding"))
                 .collect();
-            assert_eq!(bindings.len(), 1 + usize::from(leader), "{what}: bindings");
+            assert_eq!(
+                bindings.len(),
+                roles_expected + usize::from(leader),
+                "{what}: bindings"
+            );
             for binding in bindings {
                 assert_eq!(
                     binding["subjects"],
@@ -800,9 +842,10 @@ fn values_schema_rejects_bad_values() {
     let cases: &[(&str, &str)] = &[
         ("deletionPolicy: keep\n", "/deletionPolicy"),
         ("installScope: everywhere\n", "/installScope"),
-        ("watchNamespace: a,b\n", "/watchNamespace"),
+        ("watchNamespace: a,,b\n", "/watchNamespace"),
+        ("watchNamespace: A\n", "/watchNamespace"),
         ("resourceTags: [\"aws:owner=me\"]\n", "/resourceTags/0"),
-        ("resourceTags: [\"v=%MANAGED_BY%\"]\n", "/resourceTags/0"),
+        ("resourceTags: [\"v=%MANAGED%\"]\n", "/resourceTags/0"),
         ("resourceTags: [\"no-equals\"]\n", "/resourceTags/0"),
         ("log:\n  level: verbose\n", "/log/level"),
         (
@@ -814,11 +857,21 @@ fn values_schema_rejects_bad_values() {
             "Widget",
         ),
         ("enableFoo: true\n", "enableFoo"),
+        ("featureGates:\n  TeamLevelCARM: true\n", "/featureGates"),
+        ("featureGates:\n  Nope: true\n", "/featureGates"),
+        ("watchSelectors: 5\n", "/watchSelectors"),
         (
-            "featureGates:\n  ResourceAdoption: false\n",
-            "/featureGates",
+            "reconcile:\n  resources: [Widget]\n",
+            "/reconcile/resources/0",
         ),
-        ("watchSelectors: app=x\n", "/watchSelectors"),
+        (
+            "reconcile:\n  resourceMaxConcurrentSyncs:\n    Widget: 2\n",
+            "Widget",
+        ),
+        (
+            "aws:\n  identity_endpoint_url: sts\n",
+            "/aws/identity_endpoint_url",
+        ),
         ("aws:\n  endpoint_url: not a url\n", "/aws/endpoint_url"),
         ("aws:\n  apiThrottle: [\"sqs=5\"]\n", "/aws/apiThrottle/0"),
         ("aws:\n  apiThrottle: [\"sqs=5:0\"]\n", "/aws/apiThrottle/0"),
@@ -847,16 +900,26 @@ fn values_schema_rejects_bad_values() {
         assert!(err.contains("leaderElection.enabled"), "{err}");
     }
 
-    // ACK's own values file works, once its resourceTags use templates the controller knows.
+    // ACK's own values file works as it is, and gives the controller the flags ACK's chart gives.
     for (svc, _, _) in SERVICES {
         // shared/ lies beside the repository.
         let path = repo().join(format!("../shared/ack-compat/{svc}-controller-values.yaml"));
         let ack = fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("ACK's values file {}: {e}", path.display()));
         let mut values: Value = serde_yaml::from_str(&ack).unwrap();
-        let err = template(&chart(svc), "ctl", "ack-system", &ack).expect_err("%MANAGED_BY%");
-        assert!(err.contains("/resourceTags/2"), "{err}");
-        values["resourceTags"] = json!(["services.k8s.aws/namespace=%K8S_NAMESPACE%"]);
+        let wiring = testenv::ack_chart::Wiring {
+            region: "us-east-1".into(),
+            endpoint_url: "http://127.0.0.1:4566".into(),
+            allow_unsafe_endpoint_urls: true,
+            endpoint_use_path_style: svc == "s3",
+            pod_namespace: "ack-system".into(),
+        };
+        values["aws"]["region"] = json!(wiring.region);
+        values["aws"]["endpoint_url"] = json!(wiring.endpoint_url);
+        values["aws"]["allow_unsafe_aws_endpoint_urls"] = json!(true);
+        if svc == "s3" {
+            values["aws"]["endpoint_use_path_style"] = json!(true);
+        }
         let rendered = template(
             &chart(svc),
             "ctl",
@@ -868,6 +931,18 @@ fn values_schema_rejects_bad_values() {
         assert_eq!(
             one(&objs, "ServiceAccount")["metadata"]["name"],
             format!("ack-{svc}-controller")
+        );
+        let ours: Vec<String> = serde_json::from_value(
+            one(&objs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"].clone(),
+        )
+        .unwrap();
+        let mut ours = flag_values(&ours);
+        // Ours name the ports the chart's probes use; ACK's controller has the same defaults.
+        ours.retain(|(flag, _)| flag != "--metrics-addr" && flag != "--healthz-addr");
+        let theirs = flag_values(&testenv::ack_chart::expanded_args(svc, &wiring));
+        assert_eq!(
+            ours, theirs,
+            "{svc}: the flags ACK's chart passes for these values"
         );
     }
 
@@ -1016,4 +1091,30 @@ async fn app_chart_renders_both_modes_and_the_apiserver_accepts_them() {
     let misspelt = managed.replace("queueName:", "queueNmae:");
     let err = dry_run(&misspelt).expect_err("a misspelt spec field must be refused");
     assert!(err.contains("queueNmae"), "{err}");
+}
+
+/// A controller's arguments as flag → value, `--flag value` and `--flag=value` alike; a boolean
+/// given bare is `true`, and an empty value (what a chart renders for an unset value) is dropped,
+/// since the controller reads it as unset.
+fn flag_values(args: &[String]) -> BTreeSet<(String, String)> {
+    const BOOLEANS: [&str; 4] = [
+        "--allow-unsafe-aws-endpoint-urls",
+        "--aws-endpoint-use-path-style",
+        "--enable-development-logging",
+        "--enable-leader-election",
+    ];
+    let mut out = BTreeSet::new();
+    let mut args = args.iter().peekable();
+    while let Some(arg) = args.next() {
+        assert!(arg.starts_with("--"), "a value without a flag: {arg:?}");
+        let (flag, value) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_string(), value.to_string()),
+            None if BOOLEANS.contains(&arg.as_str()) => (arg.clone(), "true".to_string()),
+            None => (arg.clone(), args.next().cloned().unwrap_or_default()),
+        };
+        if !value.is_empty() {
+            out.insert((flag, value));
+        }
+    }
+    out
 }

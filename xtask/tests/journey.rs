@@ -278,6 +278,11 @@ async fn cloudformation_resources_are_adopted_then_managed_with_system_tags_inta
                 "--aws-endpoint-url={}",
                 env.endpoints.aws_endpoint_url
             ))
+            // The emulator speaks plain HTTP and serves buckets by path.
+            .args([
+                "--allow-unsafe-aws-endpoint-urls",
+                "--aws-endpoint-use-path-style",
+            ])
             .arg(format!("--watch-namespace={namespace}"))
             .args(["--metrics-addr=127.0.0.1:0", "--healthz-addr=127.0.0.1:0"])
             .stdout(Stdio::null())

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use ack_runtime::annotations::AdoptionFields;
+use ack_runtime::flags::FeatureGates;
 use ack_runtime::manager::{Delta, ResourceManager};
 use ack_runtime::reconcile::{Input, Settings, Writeback, finalizer_name, reconcile};
 use ack_runtime::requeue::RequeueConfig;
@@ -288,6 +289,8 @@ pub fn settings() -> Settings {
         requeue: RequeueConfig::default(),
         region: "us-west-2".into(),
         account_id: None,
+        feature_gates: FeatureGates::default(),
+        enable_carm: true,
     }
 }
 

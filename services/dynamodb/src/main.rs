@@ -2,13 +2,17 @@
 
 use ack_dynamodb::TableManager;
 use ack_runtime::aws::CallCounter;
-use ack_runtime::process::{self, ManagerContext};
+use ack_runtime::process::{self, ManagerContext, ServiceInfo};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    process::run(
-        "dynamodb",
-        env!("CARGO_PKG_VERSION"),
+    process::run_service(
+        ServiceInfo {
+            alias: "dynamodb",
+            version: env!("CARGO_PKG_VERSION"),
+            // ACK's dynamodb-controller also has these; ack-rs serves Table so far.
+            ack_kinds: &["Backup", "GlobalTable", "Table"],
+        },
         |ctx: ManagerContext| async move {
             let config = aws_sdk_dynamodb::config::Builder::from(&ctx.sdk)
                 .interceptor(CallCounter {

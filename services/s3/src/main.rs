@@ -11,8 +11,9 @@ async fn main() -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         |ctx: ManagerContext| async move {
             let config = aws_sdk_s3::config::Builder::from(&ctx.sdk)
-                // Emulators and private endpoints serve buckets under the path, not as hosts.
-                .force_path_style(ctx.custom_endpoint)
+                // --aws-endpoint-use-path-style: emulators and some private endpoints serve
+                // buckets under the path, not as host names.
+                .force_path_style(ctx.use_path_style)
                 .interceptor(CallCounter {
                     service: "s3",
                     metrics: ctx.metrics,
