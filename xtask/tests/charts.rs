@@ -180,11 +180,6 @@ deletionPolicy: retain
 reconcile:
   defaultResyncPeriod: 1000000
   defaultMaxConcurrentSyncs: 4
-  resourceMaxConcurrentSyncs:
-    Queue: 8
-  resourceResyncPeriods:
-    Queue: 60
-  resources: [Queue]
 enableCARM: false
 enableCrossNamespace: false
 featureGates:
@@ -457,7 +452,13 @@ async fn controller_charts_pass_server_side_dry_run() {
 
 #[test]
 fn deployment_follows_the_values() {
-    let rendered = template(&chart("sqs"), "ctl", "ack-system", &everything()).unwrap();
+    // Plus the per-kind values, which name a kind of the chart's own.
+    let mut values: Value = serde_yaml::from_str(&everything()).unwrap();
+    values["reconcile"]["resourceMaxConcurrentSyncs"] = json!({"Queue": 8});
+    values["reconcile"]["resourceResyncPeriods"] = json!({"Queue": 60});
+    values["reconcile"]["resources"] = json!(["Queue"]);
+    let values = serde_yaml::to_string(&values).unwrap();
+    let rendered = template(&chart("sqs"), "ctl", "ack-system", &values).unwrap();
     let objs = objects(&rendered);
     let deployment = one(&objs, "Deployment");
     let pod = &deployment["spec"]["template"]["spec"];
@@ -491,7 +492,7 @@ fn deployment_follows_the_values() {
             "--healthz-addr=:8081",
             "--enable-leader-election",
             "--leader-election-namespace=ack-system",
-            "--feature-gates=ReadOnlyResources=true,ResourceAdoption=false",
+            "--feature-gates=IAMRoleSelector=false,ReadOnlyResources=true,ResourceAdoption=false,ServiceLevelCARM=false,TeamLevelCARM=false",
             "--enable-carm=false",
             "--enable-cross-namespace=false",
         ])
