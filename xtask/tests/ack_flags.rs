@@ -485,10 +485,12 @@ async fn reconcile_resources_leaves_out_the_kinds_it_does_not_name() {
     wait_synced(&tables, &name, &[&log]).await;
 }
 
-#[test]
-fn refused_flags_stop_the_start_up_naming_the_flag() {
+#[tokio::test]
+async fn refused_flags_stop_the_start_up_naming_the_flag() {
     let env = TestEnv::get();
     let bin = controller_binaries();
+    // The apiserver judges the selector, against a kind it serves.
+    env.install_crds(&[&crd("s3", "buckets")]).await.unwrap();
     let dir = env.endpoints.dir.join(unique("refusals"));
     std::fs::create_dir_all(&dir).unwrap();
     let cases: &[(&str, &[&str], &[&str])] = &[
