@@ -588,8 +588,14 @@ mod tests {
         ack: &["Backup", "GlobalTable", "Table"],
     };
 
+    /// Parses `args` alone: the environment (a test world exports AWS_ENDPOINT_URL, …) is not
+    /// read.
     fn parse(args: &[&str]) -> Result<Flags, String> {
-        Flags::try_parse_from(std::iter::once("ctl").chain(args.iter().copied()))
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Flags::command().mut_args(|arg| arg.env(None));
+        command
+            .try_get_matches_from(std::iter::once("ctl").chain(args.iter().copied()))
+            .and_then(|matches| Flags::from_arg_matches(&matches))
             .map_err(|e| e.to_string())
     }
 
