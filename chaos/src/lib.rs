@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use ack_dynamodb::TableManager;
 use ack_runtime::aws::CallCounter;
 use ack_runtime::controller::{self, Options};
+use ack_runtime::flags::FeatureGates;
 use ack_runtime::metrics::Metrics;
 use ack_runtime::reconcile::Settings;
 use ack_runtime::requeue::Backoff;
@@ -243,6 +244,8 @@ impl Case {
         let sdk = ack_runtime::aws::sdk_config(
             Some(&endpoints.region),
             Some(&endpoints.aws_endpoint_url),
+            // --http-client-timeout's default, as the binaries have it.
+            Some(Duration::from_secs(60)),
             self.throttle.clone(),
             metrics.clone(),
         )
@@ -297,9 +300,12 @@ impl Case {
             },
             region: endpoints.region.clone(),
             account_id: Some(testenv::controllers::ACCOUNT.into()),
+            feature_gates: FeatureGates::default(),
+            enable_carm: true,
         };
         let options = Options {
-            watch_namespace: Some(self.namespace.clone()),
+            watch_namespaces: vec![self.namespace.clone()],
+            label_selector: None,
             max_concurrent_syncs: 4,
         };
         let client = testenv::kube_client(&self.kubeconfig).await?;
