@@ -116,10 +116,10 @@ pub async fn run<M: ResourceManager>(
     let controllers = apis.into_iter().map(|api| {
         let writer = reflector::store::Writer::new(resource.clone());
         let reader = writer.as_reader();
-        // Generation alone would miss annotation edits (adoption, deletion policy, read-only,
-        // refresh-requested-at) — ACK's known trap. Status writes still do not trigger.
         let arrived = due.clone();
         let echoes = own.clone();
+        // Generation alone would miss annotation edits (adoption, deletion policy, read-only,
+        // refresh-requested-at) — ACK's known trap. Status writes still do not trigger.
         let changes = watcher(api, watch_config.clone())
             .default_backoff()
             .modify(slim)
