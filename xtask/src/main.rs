@@ -5,6 +5,7 @@ mod chaos;
 mod charts;
 mod codegen_cmd;
 mod dev;
+mod image_cmd;
 mod new_service;
 mod test;
 mod testenv_cmd;
@@ -65,6 +66,9 @@ enum Task {
     NewService(new_service::Args),
     /// Render charts/<svc>-controller/ from xtask/templates/chart/ and crds/ (`--check`: fail if stale).
     Charts(charts::Args),
+    /// Build the controller images (static binary + CA bundle, reproducible) into the target
+    /// dir as OCI layouts and archives; `--push` sends them to a registry.
+    Image(image_cmd::Args),
 }
 
 fn main() -> Result<()> {
@@ -83,6 +87,7 @@ fn main() -> Result<()> {
         Task::Models { botocore } => codegen_cmd::models(&botocore),
         Task::Charts(args) => charts::run(args),
         Task::NewService(args) => new_service::run(args),
+        Task::Image(args) => image_cmd::run(args),
     }
 }
 

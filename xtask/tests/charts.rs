@@ -464,10 +464,7 @@ fn deployment_follows_the_values() {
     let pod = &deployment["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
     assert_eq!(container["image"], "registry.example/ack/controller:v9");
-    assert_eq!(
-        container["command"],
-        json!(["/usr/local/bin/sqs-controller"])
-    );
+    assert_eq!(container["command"], json!(["/bin/controller"]));
     assert_eq!(
         container["args"],
         json!([

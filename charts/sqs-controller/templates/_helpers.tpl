@@ -8,8 +8,9 @@ other template is the same text in the s3, sqs and dynamodb charts.
 {{- define "ack.kinds" -}}["Queue"]{{- end -}}
 {{- define "ack.resources" -}}["queues"]{{- end -}}
 
-{{/* The controller binary inside the image. */}}
-{{- define "ack.binary" -}}/usr/local/bin/{{ include "ack.service" . }}-controller{{- end -}}
+{{/* The controller binary inside the image (`cargo xtask image` puts it where ACK's images have
+theirs, so ACK's chart, which runs ./bin/controller from /, runs ours too). */}}
+{{- define "ack.binary" -}}/bin/controller{{- end -}}
 
 {{/* The port of /healthz and /readyz (--healthz-addr). */}}
 {{- define "ack.healthzPort" -}}8081{{- end -}}
