@@ -331,13 +331,16 @@ async fn reconcile_inner<M: ResourceManager>(
             return Ok(Some(ctx.settings.requeue.terminal_retry));
         }
     };
-    // Only the deletion policy reads the namespace: no Kubernetes round trip otherwise.
-    let namespace_annotations = match obj.metadata.deletion_timestamp {
-        Some(_) => Api::<Namespace>::all(ctx.client.clone())
+    // The namespace's annotations matter to the deletion policy (when deleting) and, with
+    // --enable-carm, to every reconcile (its owner account): no Kubernetes round trip otherwise.
+    let needs_namespace = obj.metadata.deletion_timestamp.is_some() || ctx.settings.enable_carm;
+    let namespace_annotations = if needs_namespace {
+        Api::<Namespace>::all(ctx.client.clone())
             .get_opt(&namespace)
             .await?
-            .map(|ns| ns.metadata.annotations.unwrap_or_default()),
-        None => None,
+            .map(|ns| ns.metadata.annotations.unwrap_or_default())
+    } else {
+        None
     };
     let started = Instant::now();
     let key = key_of(&*obj);
