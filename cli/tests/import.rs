@@ -67,6 +67,45 @@ fn api(client: &kube::Client, namespace: &str, group: &str, kind: &str) -> Api<D
     Api::namespaced_with(client.clone(), namespace, &ApiResource::from_gvk(&gvk))
 }
 
+/// Waits until each (group, kind, name) is Synced and adopted; returns their annotations.
+async fn adopted_and_synced(
+    client: &kube::Client,
+    namespace: &str,
+    crs: &[(&str, &str, &str)],
+) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    for (group, kind, name) in crs {
+        let obj = testenv::wait_for_condition(
+            &api(client, namespace, group, kind),
+            name,
+            "ACK.ResourceSynced",
+            "True",
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+        let annotations = obj.metadata.annotations.unwrap_or_default();
+        assert_eq!(
+            annotations
+                .get("services.k8s.aws/adopted")
+                .map(String::as_str),
+            Some("true"),
+            "{kind}/{name}"
+        );
+        out.push(annotations);
+    }
+    out
+}
+
+/// An S3 client for the emulator (path-style addressing).
+fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 /// The three controllers, in-process, watching `namespace`.
 async fn controllers(env: &TestEnv, namespace: &str) -> Vec<tokio::task::JoinHandle<()>> {
     let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crds");
@@ -80,11 +119,7 @@ async fn controllers(env: &TestEnv, namespace: &str) -> Vec<tokio::task::JoinHan
         .unwrap();
     let client = env.client().await;
     let sdk = env.aws().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&sdk);
     vec![
         testenv::spawn_controller(
             env,
@@ -173,11 +208,7 @@ async fn a_stack_is_imported_adopted_and_shown_in_status() {
 
     // The nested stack's template is read from S3, as CloudFormation does.
     let templates = unique("imp-templates");
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&sdk);
     let region = &env.endpoints.region;
     s3.create_bucket()
         .bucket(&templates)
@@ -310,30 +341,17 @@ async fn a_stack_is_imported_adopted_and_shown_in_status() {
     let client = env.client().await;
     let _controllers = controllers(env, &namespace).await;
     kubectl_apply(env, &namespace, &yaml);
-    for (group, kind, name) in [
-        ("s3.services.k8s.aws", "Bucket", "assets-bucket"),
-        ("sqs.services.k8s.aws", "Queue", "jobs-queue"),
-        ("sqs.services.k8s.aws", "Queue", "workers-dlq"),
-        ("dynamodb.services.k8s.aws", "Table", "items"),
-    ] {
-        let obj = testenv::wait_for_condition(
-            &api(&client, &namespace, group, kind),
-            name,
-            "ACK.ResourceSynced",
-            "True",
-            TIMEOUT,
-        )
-        .await
-        .unwrap();
-        let annotations = obj.metadata.annotations.unwrap_or_default();
-        assert_eq!(
-            annotations
-                .get("services.k8s.aws/adopted")
-                .map(String::as_str),
-            Some("true"),
-            "{kind}/{name}"
-        );
-    }
+    adopted_and_synced(
+        &client,
+        &namespace,
+        &[
+            ("s3.services.k8s.aws", "Bucket", "assets-bucket"),
+            ("sqs.services.k8s.aws", "Queue", "jobs-queue"),
+            ("sqs.services.k8s.aws", "Queue", "workers-dlq"),
+            ("dynamodb.services.k8s.aws", "Table", "items"),
+        ],
+    )
+    .await;
     // Adopting changes nothing in AWS but ACK's default tags, added beside the stack's system tags.
     let writes: Vec<String> = calls_on(env, &[&bucket, &queue, &dlq, &table])
         .into_iter()
@@ -452,34 +470,22 @@ async fn helm_values_adopt_then_plan_shows_the_switch() {
             .unwrap(),
         "helm install",
     );
-    for (group, kind, name) in [
+    let crs = [
         ("s3.services.k8s.aws", "Bucket", "app-assets"),
         ("sqs.services.k8s.aws", "Queue", "app-jobs"),
         ("dynamodb.services.k8s.aws", "Table", "app-items"),
-    ] {
-        let obj = testenv::wait_for_condition(
-            &api(&client, &namespace, group, kind),
-            name,
-            "ACK.ResourceSynced",
-            "True",
-            TIMEOUT,
-        )
+    ];
+    for (annotations, cr) in adopted_and_synced(&client, &namespace, &crs)
         .await
-        .unwrap();
-        let annotations = obj.metadata.annotations.unwrap_or_default();
+        .iter()
+        .zip(&crs)
+    {
         assert_eq!(
             annotations
                 .get("services.k8s.aws/deletion-policy")
                 .map(String::as_str),
             Some("retain"),
-            "{kind}/{name}"
-        );
-        assert_eq!(
-            annotations
-                .get("services.k8s.aws/adopted")
-                .map(String::as_str),
-            Some("true"),
-            "{kind}/{name}"
+            "{cr:?}"
         );
     }
     let adopted_table = api(&client, &namespace, "dynamodb.services.k8s.aws", "Table")
@@ -597,11 +603,7 @@ async fn helm_values_adopt_then_plan_shows_the_switch() {
     )
     .await;
     let sdk = env.aws().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&sdk);
     let tags = s3
         .get_bucket_tagging()
         .bucket(&bucket)
