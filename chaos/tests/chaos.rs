@@ -117,6 +117,14 @@ async fn throttling_and_server_errors_on_every_call() -> Result {
         "s3={rate}:{burst},sqs={rate}:{burst},dynamodb={rate}:{burst}"
     ))?;
     case.start().await?;
+    // The first few calls are throttled for certain, so a small run cannot draw none by chance;
+    // the random faults below then keep coming while everything converges.
+    case.add_fault(FaultRule {
+        throttle: 1.0,
+        limit: Some(3),
+        ..case.fault()
+    })
+    .await?;
     case.add_fault(FaultRule {
         throttle: 0.10,
         error500: 0.025,
