@@ -31,11 +31,15 @@ pub fn run(cargo_args: &[String], no_node: bool) -> Result<()> {
     }
 
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo
-        .current_dir(repo_root())
-        .args(["test", "--workspace"])
-        .args(cargo_args)
-        .envs(env);
+    cargo.current_dir(repo_root()).arg("test");
+    // `-p X` narrows the run to that package; cargo would run everything with `--workspace` too.
+    if !cargo_args
+        .iter()
+        .any(|a| a == "-p" || a.starts_with("--package"))
+    {
+        cargo.arg("--workspace");
+    }
+    cargo.args(cargo_args).envs(env);
     if !cargo.status()?.success() {
         failed.push("cargo test");
     }
