@@ -257,16 +257,16 @@ fn cases() -> Vec<Bad> {
             "services.k8s.aws/adoption-fields",
         ),
         annotated(
-            "bucket-other-region",
+            "bucket-region-not-a-region",
             Bucket,
-            &[("services.k8s.aws/region", "eu-west-1")],
+            &[("services.k8s.aws/region", "EU West")],
             "services.k8s.aws/region",
         ),
         annotated(
-            "table-other-region",
+            "table-region-not-a-region",
             Table,
-            &[("services.k8s.aws/region", "ap-south-1")],
-            "ap-south-1",
+            &[("services.k8s.aws/region", "ap-south-1/")],
+            "ap-south-1/",
         ),
         // Values only AWS judges: refused there, so nothing is created.
         bad(

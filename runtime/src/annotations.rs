@@ -75,40 +75,24 @@ pub enum AnnotationError {
     )]
     AdoptionFieldsAbsent,
     #[error(
-        "{named_by} names region {value:?}, but this controller manages region {controller:?} only (--aws-region); a controller for {value:?} must manage it"
+        "adoption-fields key \"region\" names region {value:?}, but the resource's region is {resource:?} (its services.k8s.aws/region annotation, else its namespace's, else --aws-region); set the annotation to adopt in {value:?}"
     )]
-    ForeignRegion {
-        named_by: &'static str,
-        value: String,
-        controller: String,
-    },
+    ForeignRegion { value: String, resource: String },
 }
 
-/// Refuses a resource placed in a region other than the controller's (through the
-/// `services.k8s.aws/region` annotation or the adoption fields' `region`): its AWS clients
-/// reach one region only, and creating or adopting elsewhere would act on the wrong resource.
-pub fn check_region(
-    annotations: Option<&Annotations>,
+/// Refuses adoption fields that name a region other than the one the resource's calls go to:
+/// adopting there would look for the resource in the wrong region.
+pub fn check_adoption_region(
     adoption_region: Option<&str>,
-    controller: &str,
+    resource: &str,
 ) -> Result<(), AnnotationError> {
-    let named = [
-        (
-            "annotation \"services.k8s.aws/region\"",
-            get(annotations, REGION),
-        ),
-        ("adoption-fields key \"region\"", adoption_region),
-    ];
-    for (named_by, value) in named {
-        if let Some(value) = value.filter(|v| *v != controller) {
-            return Err(AnnotationError::ForeignRegion {
-                named_by,
-                value: value.to_string(),
-                controller: controller.to_string(),
-            });
-        }
+    match adoption_region {
+        Some(value) if value != resource => Err(AnnotationError::ForeignRegion {
+            value: value.to_string(),
+            resource: resource.to_string(),
+        }),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn get<'a>(annotations: Option<&'a Annotations>, key: &str) -> Option<&'a str> {
@@ -327,24 +311,18 @@ mod tests {
         assert_eq!(DELETION_POLICY, "services.k8s.aws/deletion-policy");
         assert_eq!(READ_ONLY, "services.k8s.aws/read-only");
         assert_eq!(REGION, "services.k8s.aws/region");
-        let here: Annotations = [(REGION.to_string(), "us-west-2".to_string())].into();
-        let there: Annotations = [(REGION.to_string(), "eu-west-1".to_string())].into();
-        assert_eq!(check_region(None, None, "us-west-2"), Ok(()));
+        assert_eq!(check_adoption_region(None, "us-west-2"), Ok(()));
         assert_eq!(
-            check_region(Some(&here), Some("us-west-2"), "us-west-2"),
+            check_adoption_region(Some("us-west-2"), "us-west-2"),
             Ok(())
         );
-        let err = check_region(Some(&there), None, "us-west-2")
+        let err = check_adoption_region(Some("eu-west-1"), "us-west-2")
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("services.k8s.aws/region") && err.contains("eu-west-1"),
+            err.contains("adoption-fields key \"region\"") && err.contains("eu-west-1"),
             "{err}"
         );
-        let err = check_region(None, Some("eu-west-1"), "us-west-2")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("adoption-fields key \"region\""), "{err}");
         assert_eq!(OWNER_ACCOUNT_ID, "services.k8s.aws/owner-account-id");
         assert_eq!(
             REFRESH_REQUESTED_AT,

@@ -22,6 +22,8 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tracing::{Instrument, info, info_span, warn};
 
+use crate::clients::{self, Managers, Target};
+use crate::error::ReconcileError;
 use crate::manager::ResourceManager;
 use crate::metrics::{self, Metrics, Phase};
 use crate::reconcile::{self, EventNote, Input, Settings, Update, Writeback};
@@ -48,7 +50,8 @@ pub struct Options {
 }
 
 struct Context<M> {
-    manager: M,
+    /// One manager per (role, region), made on first use.
+    managers: Managers<M>,
     /// The kind, for the untyped API the controller watches and writes through.
     resource: ApiResource,
     client: Client,
@@ -67,21 +70,30 @@ struct Context<M> {
     permits: Option<Semaphore>,
 }
 
-/// Runs the controller for `M`'s kind until the process is asked to stop.
+/// Runs the controller for `M`'s kind until the process is asked to stop. `managers` is one
+/// manager (it then serves `settings.region` only) or [`Managers`] that make one per target.
 pub async fn run<M: ResourceManager>(
-    manager: M,
+    managers: impl Into<Managers<M>>,
     client: Client,
     settings: Settings,
     options: Options,
     metrics: Metrics,
 ) {
+    let managers = managers.into().with_default_region(&settings.region);
+    let service = match managers.get(&Target::own(&settings.region)).await {
+        Ok(manager) => manager.service(),
+        Err(e) => {
+            tracing::error!(error = %e, "no AWS client for the default region; not starting");
+            return;
+        }
+    };
     // Watched untyped: one CR that does not fit the Rust type must not stop the watch for all
     // others (see `typed`).
     let resource = ApiResource::erase::<M::Resource>(&());
     let due: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let own: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
     let reporter = Reporter {
-        controller: format!("ack-{}-controller", manager.service()),
+        controller: format!("ack-{service}-controller"),
         instance: std::env::var("POD_NAME").ok(),
     };
     let permits = (options.max_concurrent_syncs > 0)
@@ -89,7 +101,7 @@ pub async fn run<M: ResourceManager>(
     let context = Arc::new(Context {
         resource: resource.clone(),
         recorder: Recorder::new(client.clone(), reporter),
-        manager,
+        managers,
         client: client.clone(),
         settings,
         metrics,
@@ -322,25 +334,48 @@ async fn reconcile_inner<M: ResourceManager>(
         Ok(typed) => typed,
         Err(e) => {
             let mut status = crate::status::status_object(&*obj);
-            mark_terminal(
+            mark_failed(
                 &mut status,
-                "InvalidSpec",
-                &format!("the resource does not fit its kind: {e}"),
+                &ReconcileError::terminal(
+                    "InvalidSpec",
+                    format!("the resource does not fit its kind: {e}"),
+                ),
             );
             writer.status(&api, &*obj, &status).await?;
             return Ok(Some(ctx.settings.requeue.terminal_retry));
         }
     };
-    // The namespace's annotations matter to the deletion policy (when deleting) and, with
-    // --enable-carm, to every reconcile (its owner account): no Kubernetes round trip otherwise.
-    let needs_namespace = obj.metadata.deletion_timestamp.is_some() || ctx.settings.enable_carm;
-    let namespace_annotations = if needs_namespace {
-        Api::<Namespace>::all(ctx.client.clone())
-            .get_opt(&namespace)
-            .await?
-            .map(|ns| ns.metadata.annotations.unwrap_or_default())
-    } else {
-        None
+    // The namespace's annotations matter to every reconcile (its region, its owner account,
+    // its deletion policy); read fresh, so an annotation set just before the CR counts.
+    let namespace_annotations = Api::<Namespace>::all(ctx.client.clone())
+        .get_opt(&namespace)
+        .await?
+        .map(|ns| ns.metadata.annotations.unwrap_or_default());
+    let deleting = obj.metadata.deletion_timestamp.is_some();
+    let target = target_of(
+        &current,
+        namespace_annotations.as_ref(),
+        deleting,
+        &ctx.settings,
+    );
+    let manager = match target {
+        Ok(target) => ctx.managers.get(&target).await.map(|m| (target, m)),
+        Err(e) => Err(e),
+    };
+    let (target, manager) = match manager {
+        Ok(found) => found,
+        Err(e) => {
+            // Nothing is sent to AWS for a CR whose region or account cannot be served.
+            let mut status = crate::status::status_object(&current);
+            mark_failed(&mut status, &e);
+            writer.status(&api, &current, &status).await?;
+            let retry = if e.is_terminal() {
+                ctx.settings.requeue.terminal_retry
+            } else {
+                ctx.settings.requeue.recoverable.base
+            };
+            return Ok(Some(retry));
+        }
     };
     let started = Instant::now();
     let key = key_of(&*obj);
@@ -355,6 +390,7 @@ async fn reconcile_inner<M: ResourceManager>(
     let mut input = Input {
         settings: &ctx.settings,
         namespace_annotations: namespace_annotations.as_ref(),
+        region: &target.region,
         attempt,
         now: &now,
         known_absent: false,
@@ -362,7 +398,7 @@ async fn reconcile_inner<M: ResourceManager>(
     let finalizer = reconcile::finalizer_name::<M::Resource>();
     // At most two passes: the first may only store the finalizer.
     for _ in 0..2 {
-        match reconcile::reconcile(&ctx.manager, &current, &input).await {
+        match reconcile::reconcile(&*manager, &current, &input).await {
             Writeback::AddFinalizer => {
                 let mut finalizers = current.finalizers().to_vec();
                 finalizers.push(finalizer.clone());
@@ -549,7 +585,10 @@ impl Writer<'_> {
                         "Kubernetes refused the spec the controller wrote: {}",
                         e.message
                     );
-                    mark_terminal(&mut status, "SpecRejected", &message);
+                    mark_failed(
+                        &mut status,
+                        &ReconcileError::terminal("SpecRejected", message),
+                    );
                     self.status(api, obj, &status).await?;
                     return Ok(Applied::SpecRejected);
                 }
@@ -643,17 +682,51 @@ async fn write_status(
     Ok(())
 }
 
-/// Records a Terminal failure found outside [`reconcile`] (writing or reading the CR itself).
-fn mark_terminal(
-    status: &mut serde_json::Map<String, serde_json::Value>,
-    reason: &str,
-    message: &str,
-) {
+/// Where `obj`'s AWS calls go: its region (see [`clients`]); a deleting CR goes where its
+/// resource was recorded, whatever its annotations say now.
+fn target_of<K: crate::AckResource>(
+    obj: &K,
+    namespace_annotations: Option<&crate::annotations::Annotations>,
+    deleting: bool,
+    settings: &Settings,
+) -> Result<Target, ReconcileError> {
+    let recorded = crate::status::metadata(&crate::status::status_object(obj)).region;
+    let region = match recorded {
+        Some(recorded) if deleting => recorded,
+        recorded => {
+            let region = clients::region_for(
+                obj.meta().annotations.as_ref(),
+                namespace_annotations,
+                &settings.region,
+            )?;
+            clients::check_region_unchanged(recorded.as_deref(), &region)?;
+            region
+        }
+    };
+    Ok(Target::own(&region))
+}
+
+/// Records a failure found outside [`reconcile`] (reading the CR itself, choosing where its
+/// calls go, writing it) as [`reconcile`] would: Terminal or Recoverable, not Synced.
+fn mark_failed(status: &mut serde_json::Map<String, serde_json::Value>, error: &ReconcileError) {
     use crate::conditions::{self, Condition, Status};
     let now = Timestamp::now().to_string();
     let mut list = crate::status::conditions(status);
+    let (cause, other) = if error.is_terminal() {
+        (conditions::TERMINAL, conditions::RECOVERABLE)
+    } else {
+        (conditions::RECOVERABLE, conditions::TERMINAL)
+    };
+    let reason = error.code().unwrap_or("NotFound");
+    let message = match error {
+        ReconcileError::Terminal { message, .. } | ReconcileError::Recoverable { message, .. } => {
+            message.as_str()
+        }
+        ReconcileError::NotFound => "resource not found in AWS",
+    };
+    conditions::remove_condition(&mut list, other);
     for (type_, status) in [
-        (conditions::TERMINAL, Status::True),
+        (cause, Status::True),
         (conditions::RESOURCE_SYNCED, Status::False),
     ] {
         let condition = Condition::new(type_, status)

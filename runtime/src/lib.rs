@@ -23,6 +23,7 @@
 //! | [`controller`]  | kube-runtime `Controller` wiring, applying write-backs    |
 //! | [`flags`]       | ACK's controller flags (also from the environment)        |
 //! | [`aws`]         | SDK config (retries, timeouts), call counter, rate limits |
+//! | [`clients`]     | a CR's region; one manager per (role, region), cached      |
 //! | [`metrics`]     | Prometheus metrics with ACK's names                       |
 //! | [`plan`]        | what managing a CR would change, read without writing     |
 //! | [`process`]     | the process every service `main` calls                    |
@@ -33,6 +34,7 @@
 pub mod adopt;
 pub mod annotations;
 pub mod aws;
+pub mod clients;
 pub mod conditions;
 pub mod controller;
 pub mod deletion;

@@ -16,20 +16,14 @@ use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::{Client, Resource};
 use tracing::info;
 
+use crate::clients::{Managers, Target};
 use crate::controller::{self, Options};
 use crate::flags::{Flags, Kinds};
 use crate::manager::ResourceManager;
 use crate::metrics::Metrics;
 use crate::reconcile::Settings;
 
-/// What a service's manager is built from.
-pub struct ManagerContext {
-    pub sdk: SdkConfig,
-    pub metrics: Metrics,
-    /// `--aws-endpoint-use-path-style`: address buckets by path, not by host name (only
-    /// services with buckets look at it).
-    pub use_path_style: bool,
-}
+pub use crate::clients::ManagerContext;
 
 /// What the process knows about its service besides the manager.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +38,8 @@ pub struct ServiceInfo {
 }
 
 /// Runs a controller for one kind until SIGTERM/Ctrl-C. `service` is the alias (`s3`, `sqs`, …).
+/// `make_manager` is called once per region (and assumed role) the controller's CRs use, on
+/// first use.
 pub async fn run<M, F, Fut>(
     service: &'static str,
     version: &'static str,
@@ -51,8 +47,8 @@ pub async fn run<M, F, Fut>(
 ) -> Result<()>
 where
     M: ResourceManager,
-    F: FnOnce(ManagerContext) -> Fut,
-    Fut: Future<Output = Result<M>>,
+    F: Fn(ManagerContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<M>> + Send + 'static,
 {
     let info = ServiceInfo {
         alias: service,
@@ -66,8 +62,8 @@ where
 pub async fn run_service<M, F, Fut>(info: ServiceInfo, make_manager: F) -> Result<()>
 where
     M: ResourceManager,
-    F: FnOnce(ManagerContext) -> Fut,
-    Fut: Future<Output = Result<M>>,
+    F: Fn(ManagerContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<M>> + Send + 'static,
 {
     let ServiceInfo {
         alias: service,
@@ -98,12 +94,18 @@ where
         metrics.clone(),
     )
     .await;
-    let manager = make_manager(ManagerContext {
-        sdk: sdk.clone(),
-        metrics: metrics.clone(),
-        use_path_style: config.use_path_style,
-    })
-    .await?;
+    let managers = Managers::new(
+        make_manager,
+        sdk.clone(),
+        metrics.clone(),
+        config.use_path_style,
+    )
+    .with_default_region(&config.region);
+    // The default region's manager now, so a client that cannot be built stops the start-up.
+    managers
+        .get(&Target::own(&config.region))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let ready = Arc::new(AtomicBool::new(false));
     serve_endpoints(&flags, metrics.clone(), ready.clone()).await?;
 
@@ -143,7 +145,7 @@ where
         max_concurrent_syncs: config.max_concurrent_syncs,
     };
     info!(service, version, ?options, "starting controller");
-    controller::run(manager, client, settings, options, metrics).await;
+    controller::run(managers, client, settings, options, metrics).await;
     info!("controller stopped");
     Ok(())
 }

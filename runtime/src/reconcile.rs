@@ -100,6 +100,8 @@ pub fn finalizer_name<K: Resource<DynamicType = ()>>() -> String {
 pub struct Input<'a> {
     pub settings: &'a Settings,
     pub namespace_annotations: Option<&'a Annotations>,
+    /// The region the CR's AWS calls go to (see [`crate::clients`]); the manager serves it.
+    pub region: &'a str,
     /// Consecutive reconciles of this CR that did not end synced.
     pub attempt: u32,
     /// RFC 3339 time used for condition transitions.
@@ -239,7 +241,6 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         // ACK's ReadOnlyResources and ResourceAdoption gates turn these annotations off.
         let gates = self.input.settings.feature_gates;
         let read_only = gates.read_only_resources && annotations::read_only(self.annotations())?;
-        annotations::check_region(self.annotations(), None, &self.input.settings.region)?;
         // A deletion policy nobody can follow is refused now, not when the CR is deleted.
         deletion::plan(
             self.annotations(),
@@ -265,8 +266,7 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         if let Some(policy) = policy.filter(|_| !managed) {
             match AdoptionFields::from_annotations(self.annotations(), m.adoption_keys())? {
                 Some(fields) => {
-                    let region = &self.input.settings.region;
-                    annotations::check_region(None, fields.get("region"), region)?;
+                    annotations::check_adoption_region(fields.get("region"), self.input.region)?;
                     m.apply_adoption_fields(&mut desired, &fields)?
                 }
                 // adopt-or-create may name the resource through its spec alone (as ACK's
@@ -486,7 +486,7 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                 .and_then(status::account_from_arn)
                 .or_else(|| self.input.settings.account_id.clone()),
             arn,
-            region: Some(self.region()),
+            region: Some(self.input.region.to_string()),
         };
         status::set_metadata(&mut status, &metadata);
         self.status = status;
@@ -494,13 +494,6 @@ impl<'a, M: ResourceManager> Run<'a, M> {
 
     fn has_arn(&self) -> bool {
         status::metadata(&self.status).arn.is_some()
-    }
-
-    fn region(&self) -> String {
-        self.annotations()
-            .and_then(|a| a.get(annotations::REGION))
-            .cloned()
-            .unwrap_or_else(|| self.input.settings.region.clone())
     }
 
     fn event(&mut self, warning: bool, reason: &'static str, note: &str) {

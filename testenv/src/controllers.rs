@@ -1,6 +1,7 @@
 //! Running a service's controller in-process against the test world, the way every service's
 //! end-to-end tests do: one controller per test, watching only that test's namespace.
 
+use ack_runtime::clients::Managers;
 use ack_runtime::controller::{self, Options};
 use ack_runtime::flags::FeatureGates;
 use ack_runtime::manager::ResourceManager;
@@ -13,12 +14,13 @@ use crate::TestEnv;
 /// The account the emulator reports (moto's default).
 pub const ACCOUNT: &str = "123456789012";
 
-/// Spawns `manager`'s controller on the current runtime, watching only `namespace`, with ACK's
-/// defaults (default tags, deletion policy delete) and the emulator's region and account.
+/// Spawns a controller on the current runtime, watching only `namespace`, with ACK's defaults
+/// (default tags, deletion policy delete) and the emulator's region and account. `managers` is
+/// one manager (the emulator's region only) or [`Managers`] that make one per region.
 /// Abort the handle to stop it.
 pub fn spawn_controller<M: ResourceManager>(
     env: &TestEnv,
-    manager: M,
+    managers: impl Into<Managers<M>>,
     client: kube::Client,
     namespace: &str,
     max_concurrent_syncs: u16,
@@ -39,5 +41,8 @@ pub fn spawn_controller<M: ResourceManager>(
         label_selector: None,
         max_concurrent_syncs,
     };
-    tokio::spawn(controller::run(manager, client, settings, options, metrics))
+    let managers = managers.into();
+    tokio::spawn(controller::run(
+        managers, client, settings, options, metrics,
+    ))
 }

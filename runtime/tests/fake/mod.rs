@@ -332,6 +332,7 @@ pub async fn run_with(
     let input = Input {
         settings,
         namespace_annotations,
+        region: &settings.region,
         attempt: 0,
         now: "2026-11-26T00:00:00Z",
         known_absent: false,
@@ -345,6 +346,7 @@ pub async fn run_known_absent(m: &FakeManager, cr: &Thing) -> Writeback {
     let input = Input {
         settings: &settings,
         namespace_annotations: None,
+        region: &settings.region,
         attempt: 0,
         now: "2026-11-26T00:00:00Z",
         known_absent: true,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use ack_runtime::aws::CallCounter;
+use ack_runtime::clients::{ManagerContext, Managers};
 use ack_runtime::metrics::Metrics;
 use ack_sqs::{Queue, QueueManager};
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -52,15 +53,23 @@ async fn world(prefix: &str) -> World {
     let namespace = env.namespace(prefix).await;
     let sdk = env.aws().await;
     let metrics = Metrics::default();
-    let config = aws_sdk_sqs::config::Builder::from(&sdk)
-        .interceptor(CallCounter {
-            service: "sqs",
-            metrics: metrics.clone(),
-        })
-        .build();
-    let manager = QueueManager::new(aws_sdk_sqs::Client::from_conf(config));
+    // Built as the controller process builds them: one manager per region, on first use.
+    let managers = Managers::new(
+        |ctx: ManagerContext| async move {
+            let config = aws_sdk_sqs::config::Builder::from(&ctx.sdk)
+                .interceptor(CallCounter {
+                    service: "sqs",
+                    metrics: ctx.metrics,
+                })
+                .build();
+            Ok(QueueManager::new(aws_sdk_sqs::Client::from_conf(config)))
+        },
+        sdk.clone(),
+        metrics.clone(),
+        false,
+    );
     let controller =
-        testenv::spawn_controller(env, manager, client.clone(), &namespace, 2, metrics);
+        testenv::spawn_controller(env, managers, client.clone(), &namespace, 2, metrics);
     World {
         api: Api::namespaced(client, &namespace),
         sqs: aws_sdk_sqs::Client::new(&sdk),
@@ -693,4 +702,96 @@ async fn immutable_changes_are_refused() {
         "only reads after the change: {since:?}"
     );
     assert!(!w.aws_attributes(&url).await.contains_key("FifoQueue"));
+}
+
+/// An SQS client for `region` of the emulator.
+async fn sqs_in(region: &str) -> aws_sdk_sqs::Client {
+    let sdk = TestEnv::get().aws().await;
+    let config = aws_sdk_sqs::config::Builder::from(&sdk)
+        .region(aws_sdk_sqs::config::Region::new(region.to_string()))
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// The queue's URL in `region`, `None` when that region has no such queue.
+async fn url_in(region: &str, name: &str) -> Option<String> {
+    let sqs = sqs_in(region).await;
+    match sqs.get_queue_url().queue_name(name).send().await {
+        Ok(output) => output.queue_url,
+        Err(e) => {
+            let code = aws_sdk_sqs::error::ProvideErrorMetadata::code(&e);
+            assert!(
+                code.is_some_and(|c| c.contains("NonExistentQueue") || c == "QueueDoesNotExist"),
+                "GetQueueUrl {name} in {region}: {e:?}"
+            );
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_queue_lives_in_its_region_and_cannot_move() {
+    const REGION: &str = "services.k8s.aws/region";
+    let w = world("sqs-regions").await;
+    let home = TestEnv::get().endpoints.region.clone();
+    let (annotated, namespaced, moved) = ("eu-west-1", "ap-southeast-2", "us-east-2");
+    assert!(home != annotated && home != namespaced && home != moved);
+    // The namespace's region counts for CRs that name none.
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+        Api::all(TestEnv::get().client().await);
+    let patch = json!({"metadata": {"annotations": {REGION: namespaced}}});
+    namespaces
+        .patch(&w.namespace, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("annotating the namespace");
+
+    let own = unique("own-region");
+    let inherited = unique("ns-region");
+    w.create(&queue(
+        &own,
+        json!({"queueName": own}),
+        &[(REGION, annotated)],
+    ))
+    .await;
+    w.create(&queue(&inherited, json!({"queueName": inherited}), &[]))
+        .await;
+    for (name, region) in [(&own, annotated), (&inherited, namespaced)] {
+        let cr = w.synced(name).await;
+        let metadata = cr
+            .status
+            .as_ref()
+            .unwrap()
+            .ack_resource_metadata
+            .clone()
+            .unwrap();
+        assert_eq!(metadata.region, region, "{name}");
+        assert_eq!(
+            metadata.arn.as_deref(),
+            Some(format!("arn:aws:sqs:{region}:{ACCOUNT}:{name}").as_str())
+        );
+        assert_eq!(url_in(region, name).await, Some(queue_url_of(&cr)));
+        for elsewhere in [home.as_str(), annotated, namespaced] {
+            if elsewhere != region {
+                assert_eq!(url_in(elsewhere, name).await, None, "{name} in {elsewhere}");
+            }
+        }
+    }
+
+    // Moving an existing queue is refused, and nothing is made in the new region.
+    w.patch(&own, json!({"metadata": {"annotations": {REGION: moved}}}))
+        .await;
+    let cr = w.wait_for(&own, TERMINAL, "True").await;
+    let (_, reason, message) = condition(&cr, TERMINAL).unwrap();
+    assert_eq!(reason, "RegionChanged");
+    assert!(
+        message.contains(annotated) && message.contains(moved),
+        "{message}"
+    );
+    assert_eq!(url_in(moved, &own).await, None);
+
+    // Deleting goes to the region the queue is in, whatever the annotation says now.
+    w.delete(&own).await;
+    w.delete(&inherited).await;
+    assert_eq!(url_in(annotated, &own).await, None);
+    assert_eq!(url_in(namespaced, &inherited).await, None);
 }

@@ -73,8 +73,10 @@ def add_bucket_tags(name: str, tags: dict[str, str]) -> bool:
 # --- SQS --------------------------------------------------------------------------------
 
 
-def find_queue(queue_url: str) -> Any | None:
-    """The queue a URL such as ``http://host/123456789012/name`` points at, in any region."""
+def find_queue(queue_url: str, region: str | None = None) -> Any | None:
+    """The queue a URL such as ``http://host/123456789012/name`` points at: in ``region`` when
+    given (the region the call is signed for, as AWS resolves it: the emulator's URLs do not name
+    one, and two regions may each have a queue of that name), else in any region."""
     parts = [part for part in urlparse(queue_url).path.split("/") if part]
     if len(parts) != 2:
         return None
@@ -82,7 +84,11 @@ def find_queue(queue_url: str) -> Any | None:
     backends = get_backend("sqs")
     if account_id not in backends:
         return None
-    for backend in list(dict.values(backends[account_id])):
+    regions = backends[account_id]
+    if region is not None:
+        backend = regions[region] if region in dict.keys(regions) else None
+        return backend.queues.get(name) if backend is not None else None
+    for backend in list(dict.values(regions)):
         queue = backend.queues.get(name)
         if queue is not None:
             return queue

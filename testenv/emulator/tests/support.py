@@ -85,7 +85,7 @@ class Emulator:
         self.launched = launched
         self.url = launched.url
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str = REGION) -> Any:
         config = botocore.config.Config(
             s3={"addressing_style": "path"},
             # One attempt: a 500 must show up as a 500, and fast.
@@ -94,7 +94,7 @@ class Emulator:
         return boto3.client(
             service,
             endpoint_url=self.url,
-            region_name=REGION,
+            region_name=region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
             config=config,

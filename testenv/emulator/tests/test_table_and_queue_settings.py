@@ -35,6 +35,19 @@ def test_sqs_queue_without_redrive_allow_policy_reports_none(sqs):
     assert "RedriveAllowPolicy" not in attributes.get("Attributes", {})
 
 
+def test_sqs_redrive_allow_policy_is_read_from_the_queue_in_the_calls_region(emulator, sqs):
+    # The emulator's queue URLs do not name a region, so two regions' queues of one name share
+    # a URL; AWS resolves it in the region the call is signed for.
+    name = unique("q")
+    other = emulator.client("sqs", region="eu-west-1")
+    deny = json.dumps({"redrivePermission": "denyAll"})
+    here = sqs.create_queue(QueueName=name, Attributes={"RedriveAllowPolicy": ALLOW})["QueueUrl"]
+    there = other.create_queue(QueueName=name, Attributes={"RedriveAllowPolicy": deny})["QueueUrl"]
+    for client, url, wanted in [(sqs, here, "allowAll"), (other, there, "denyAll")]:
+        got = client.get_queue_attributes(QueueUrl=url, AttributeNames=["RedriveAllowPolicy"])["Attributes"]
+        assert json.loads(got["RedriveAllowPolicy"]) == {"redrivePermission": wanted}
+
+
 def _default_rule(s3, bucket):
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert len(rules) == 1

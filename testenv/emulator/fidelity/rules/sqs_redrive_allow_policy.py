@@ -38,7 +38,7 @@ class SqsKeepsRedriveAllowPolicy(Rule):
     def reshape(self, call: Call, response: WireResponse) -> WireResponse:
         if not call.notes.get("wanted"):
             return response
-        queue = moto_state.find_queue(call.request.json_body().get("QueueUrl", ""))
+        queue = moto_state.find_queue(call.request.json_body().get("QueueUrl", ""), call.request.region)
         policy = getattr(queue, "redrive_allow_policy", None) if queue is not None else None
         if not policy:
             return response
