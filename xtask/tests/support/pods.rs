@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use serde_json::Value;
 use testenv::TestEnv;
 
 pub fn repo() -> PathBuf {
@@ -32,31 +31,18 @@ pub struct Image {
     pub tag: String,
 }
 
-/// Builds every controller image once (`cargo xtask image`), imports each into the node's
+/// Builds every controller image once (as `cargo xtask image` does), imports each into the node's
 /// containerd, and returns what the charts' `image.repository` / `image.tag` must say.
 pub fn image(env: &TestEnv, service: &str) -> Image {
-    static BUILT: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
-    let archives = BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        run(Command::new(&cargo)
-            .current_dir(repo())
-            .args(["xtask", "image"]));
-        let meta: Value = serde_json::from_str(&run(Command::new(&cargo)
-            .current_dir(repo())
-            .args(["metadata", "--format-version=1", "--no-deps"])))
-        .unwrap();
-        let images = PathBuf::from(meta["target_directory"].as_str().unwrap()).join("images");
-        ["s3", "sqs", "dynamodb"]
-            .iter()
-            .map(|svc| {
-                (
-                    svc.to_string(),
-                    images.join(format!("{svc}-controller.tar")),
-                )
-            })
-            .collect()
+    static BUILT: OnceLock<Vec<testenv::image::Image>> = OnceLock::new();
+    let images = BUILT.get_or_init(|| {
+        testenv::image::build(&repo(), &[]).unwrap_or_else(|e| panic!("building the images: {e:#}"))
     });
-    let archive = &archives.iter().find(|(svc, _)| svc == service).unwrap().1;
+    let archive = &images
+        .iter()
+        .find(|img| img.service == service)
+        .unwrap_or_else(|| panic!("no image for {service}"))
+        .archive;
     let ctr = || testenv::node::ctr(&env.node().containerd_address);
     run(ctr()
         .args([
