@@ -93,6 +93,10 @@ pub struct Resource {
     pub adoption_fields: Vec<String>,
     pub arn: Arn,
     pub attributes: Option<Attributes>,
+    /// Listed in the order AWS needs them written: a create and an update put them in this
+    /// order, and an update first undoes the ones the spec dropped in the reverse order (so a
+    /// setter that needs an earlier one, like S3 replication needing versioning, is undone
+    /// before the one it needs is changed).
     #[serde(default)]
     pub setters: Vec<Setter>,
     #[serde(default)]

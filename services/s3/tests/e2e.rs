@@ -963,10 +963,89 @@ async fn object_lock_is_put_enabled_and_stays_in_sync() {
         operations(&resync),
         [
             "HeadBucket",
-            "GetObjectLockConfiguration",
             "GetBucketVersioning",
+            "GetObjectLockConfiguration",
             "GetBucketTagging",
         ]
+    );
+    w.delete(&name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versioning_and_replication_are_written_in_the_order_aws_needs() {
+    let w = world("s3-order").await;
+    let name = unique("order");
+    let replication = json!({
+        "role": format!("arn:aws:iam::{ACCOUNT}:role/replication"),
+        "rules": [{
+            "id": "logs",
+            "status": "Enabled",
+            "priority": 1,
+            "deleteMarkerReplication": {"status": "Disabled"},
+            "filter": {"prefix": "logs/"},
+            "destination": {"bucket": "arn:aws:s3:::elsewhere"},
+        }],
+    });
+    // Replication needs versioning enabled: versioning is put first (the emulator refuses
+    // replication on an unversioned bucket, as AWS does).
+    let spec =
+        json!({"name": name, "versioning": {"status": "Enabled"}, "replication": replication});
+    w.create(&bucket(&name, spec, &[])).await;
+    let synced = w.synced(&name).await;
+    assert_eq!(declared(&synced), ["replication", "versioning"]);
+    let rules =
+        w.s3.get_bucket_replication()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("GetBucketReplication");
+    assert_eq!(
+        rules.replication_configuration().unwrap().rules()[0].id(),
+        Some("logs")
+    );
+    let calls = requests_for(&name).await;
+    let puts: Vec<&str> = operations(&calls)
+        .into_iter()
+        .filter(|op| ["PutBucketVersioning", "PutBucketReplication"].contains(op))
+        .collect();
+    assert_eq!(puts, ["PutBucketVersioning", "PutBucketReplication"]);
+    let before = calls.len();
+
+    // One patch drops replication and suspends versioning: AWS refuses to suspend versioning
+    // under replication (409 InvalidBucketState), so replication is deleted first.
+    w.patch(
+        &name,
+        json!({"spec": {"replication": null, "versioning": {"status": "Suspended"}}}),
+    )
+    .await;
+    w.aws_versioning_becomes(&name, "Suspended").await;
+    let b = eventually("replication no longer declared and Synced", || async {
+        let b = w.api.get(&name).await.unwrap();
+        let synced = condition(&b, SYNCED).is_some_and(|c| c.0 == "True");
+        (declared(&b) == ["versioning"] && synced).then_some(b)
+    })
+    .await;
+    assert!(condition(&b, TERMINAL).is_none_or(|c| c.0 != "True"));
+    let gone = w.s3.get_bucket_replication().bucket(&name).send().await;
+    assert_eq!(
+        gone.err()
+            .and_then(|e| e.code().map(str::to_string))
+            .as_deref(),
+        Some("ReplicationConfigurationNotFoundError")
+    );
+    let calls = requests_for(&name).await;
+    let writes: Vec<(&str, bool)> = calls[before..]
+        .iter()
+        .filter(|r| r.operation.starts_with("Put") || r.operation.starts_with("Delete"))
+        .map(|r| (r.operation.as_str(), r.status < 300))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            ("DeleteBucketReplication", true),
+            ("PutBucketVersioning", true)
+        ],
+        "replication deleted, then versioning suspended, nothing refused"
     );
     w.delete(&name).await;
 }

@@ -22,6 +22,12 @@
 //! values count as not configured); a setter whose read fails is not adopted — safe, since what the spec does
 //! not declare is never touched.
 //!
+//! **Order.** Setters are written in the order of the config's `setters` list, which says what
+//! AWS needs first (S3: ownership controls before an ACL, the ACL before logging that needs it,
+//! versioning before replication, the public access block before the policy). An update first
+//! undoes the setters the spec dropped, in reverse order, then puts the changed ones in order:
+//! so a replication configuration is deleted before versioning is suspended.
+//!
 //! A setter value matches AWS when every field the spec sets equals AWS's (fields the spec
 //! leaves out are AWS's to choose); the `delta` hook can drop further differences AWS makes
 //! itself (reformatted JSON documents).
@@ -242,6 +248,13 @@ impl<'a> SetterPlan<'a> {
                 }
             }
         }
+        // Applied in the config's order, which says what AWS needs first.
+        setters.sort_by_key(|s| {
+            resource
+                .setters
+                .iter()
+                .position(|c| c.field == s.field.name)
+        });
         let declared = declared.ok_or_else(|| {
             unsupported(format!("the status has no {DECLARED_SETTERS_FIELD} field"))
         })?;
@@ -550,7 +563,8 @@ impl SetterPlan<'_> {
             #error_codes
             #[doc = " Error codes of the tag read meaning the resource has no tags."]
             const NO_TAGS_CODES: &[&str] = &[#(#tag_absent),*];
-            #[doc = " The setter fields, in the order they are applied."]
+            #[doc = " The setter fields in the order they are put (`generator.toml`'s order); removals"]
+            #[doc = " go first, in reverse order."]
             const SETTERS: &[&str] = &[#(#names),*];
 
             #[doc = #manager_doc]
@@ -605,6 +619,11 @@ impl SetterPlan<'_> {
                 }
             }
 
+            #[doc = " Whether `delta` names setter `name`."]
+            fn in_delta(delta: &Delta, name: &str) -> bool {
+                delta.contains(&format!("spec.{name}"))
+            }
+
             #[doc = " Copies setter `name` between specs."]
             fn copy_setter(name: &str, from: &#spec, to: &mut #spec) {
                 match name {
@@ -629,9 +648,11 @@ impl SetterPlan<'_> {
                 }
             }
 
-            #[doc = " The setters the spec declares."]
+            #[doc = " The setters the spec declares, sorted (as `read_one` records them)."]
             fn declared_in(spec: &#spec) -> Vec<String> {
-                SETTERS.iter().filter(|name| is_set(spec, name)).map(|name| name.to_string()).collect()
+                let mut declared: Vec<String> = SETTERS.iter().filter(|name| is_set(spec, name)).map(|name| name.to_string()).collect();
+                declared.sort();
+                declared
             }
 
             #[doc = " The setters the status records as declared when last applied."]
@@ -915,16 +936,17 @@ impl SetterPlan<'_> {
             async fn update(&self, desired: &#kind, latest: &#kind, delta: &Delta) -> Result<#kind, ReconcileError> {
                 let id = desired.spec.#identifier.as_str();
                 let mut updated = latest.clone();
-                for name in SETTERS {
-                    if !delta.contains(&format!("spec.{name}")) {
-                        continue;
-                    }
-                    if is_set(&desired.spec, name) {
-                        self.put_setter(id, name, &desired.spec, &latest.spec).await?;
-                    } else {
-                        // Declared before, no longer: undone once, then left alone.
-                        self.remove_setter(id, name).await?;
-                    }
+                let changed: Vec<&str> = SETTERS.iter().copied().filter(|name| in_delta(delta, name)).collect();
+                // Undone first, in reverse order, then put in order (see SETTERS): a replication
+                // configuration goes before versioning is suspended, a policy before the public
+                // access block that allowed it.
+                for name in changed.iter().rev().filter(|name| !is_set(&desired.spec, name)) {
+                    // Declared before, no longer: undone once, then left alone.
+                    self.remove_setter(id, name).await?;
+                    copy_setter(name, &desired.spec, &mut updated.spec);
+                }
+                for name in changed.iter().filter(|name| is_set(&desired.spec, name)) {
+                    self.put_setter(id, name, &desired.spec, &latest.spec).await?;
                     copy_setter(name, &desired.spec, &mut updated.spec);
                 }
                 record_declared(&mut updated, declared_in(&desired.spec));

@@ -30,7 +30,8 @@ const NOT_FOUND_CODES: &[&str] = &["NoSuchBucket", "NotFound"];
 /// Error codes of the tag read meaning the resource has no tags.
 const NO_TAGS_CODES: &[&str] = &["NoSuchTagSet"];
 
-/// The setter fields, in the order they are applied.
+/// The setter fields in the order they are put (`generator.toml`'s order); removals
+/// go first, in reverse order.
 const SETTERS: &[&str] = &[
     "abac",
     "accelerate",
@@ -40,17 +41,17 @@ const SETTERS: &[&str] = &[
     "intelligentTiering",
     "inventory",
     "lifecycle",
-    "logging",
     "metrics",
     "notification",
-    "objectLockConfiguration",
-    "ownershipControls",
-    "policy",
-    "publicAccessBlock",
-    "replication",
     "requestPayment",
-    "versioning",
     "website",
+    "ownershipControls",
+    "logging",
+    "publicAccessBlock",
+    "policy",
+    "versioning",
+    "objectLockConfiguration",
+    "replication",
 ];
 
 /// Implements the runtime's `ResourceManager` for Bucket with the S3 SDK client; setter fields follow declared-field semantics (see `ack_codegen::emit::manager::setters`).
@@ -275,28 +276,6 @@ impl BucketManager {
                         }),
                 );
             }
-            "logging" => {
-                let output = match self
-                    .client
-                    .get_bucket_logging()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(output) => Some(output),
-                    Err(e) if has_code(&e, &[]) => None,
-                    Err(e) => return Err(aws_error(e)),
-                };
-                spec.logging = configured(
-                    output
-                        .map(|output| super::bucket::BucketLoggingStatus {
-                            logging_enabled: output
-                                .logging_enabled
-                                .as_ref()
-                                .map(super::bucket_convert::from_sdk_logging_enabled),
-                        }),
-                );
-            }
             "metrics" => {
                 let output = match self
                     .client
@@ -377,122 +356,6 @@ impl BucketManager {
                         }),
                 );
             }
-            "objectLockConfiguration" => {
-                let output = match self
-                    .client
-                    .get_object_lock_configuration()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(output) => Some(output),
-                    Err(e) if has_code(&e, &["ObjectLockConfigurationNotFoundError"]) => {
-                        None
-                    }
-                    Err(e) => return Err(aws_error(e)),
-                };
-                spec.object_lock_configuration = configured(
-                    output
-                        .and_then(|output| {
-                            output
-                                .object_lock_configuration
-                                .as_ref()
-                                .map(
-                                    super::bucket_convert::from_sdk_object_lock_configuration,
-                                )
-                        }),
-                );
-            }
-            "ownershipControls" => {
-                let output = match self
-                    .client
-                    .get_bucket_ownership_controls()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(output) => Some(output),
-                    Err(e) if has_code(&e, &["OwnershipControlsNotFoundError"]) => None,
-                    Err(e) => return Err(aws_error(e)),
-                };
-                spec.ownership_controls = configured(
-                    output
-                        .and_then(|output| {
-                            output
-                                .ownership_controls
-                                .as_ref()
-                                .map(super::bucket_convert::from_sdk_ownership_controls)
-                        }),
-                );
-            }
-            "policy" => {
-                let output = match self
-                    .client
-                    .get_bucket_policy()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(output) => Some(output),
-                    Err(e) if has_code(&e, &["NoSuchBucketPolicy"]) => None,
-                    Err(e) => return Err(aws_error(e)),
-                };
-                spec.policy = configured(
-                    output.and_then(|output| output.policy.clone()),
-                );
-            }
-            "publicAccessBlock" => {
-                let output = match self
-                    .client
-                    .get_public_access_block()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(output) => Some(output),
-                    Err(e) if has_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => {
-                        None
-                    }
-                    Err(e) => return Err(aws_error(e)),
-                };
-                spec.public_access_block = configured(
-                    output
-                        .and_then(|output| {
-                            output
-                                .public_access_block_configuration
-                                .as_ref()
-                                .map(
-                                    super::bucket_convert::from_sdk_public_access_block_configuration,
-                                )
-                        }),
-                );
-            }
-            "replication" => {
-                let output = match self
-                    .client
-                    .get_bucket_replication()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(output) => Some(output),
-                    Err(
-                        e,
-                    ) if has_code(&e, &["ReplicationConfigurationNotFoundError"]) => None,
-                    Err(e) => return Err(aws_error(e)),
-                };
-                spec.replication = configured(
-                    output
-                        .and_then(|output| {
-                            output
-                                .replication_configuration
-                                .as_ref()
-                                .map(
-                                    super::bucket_convert::from_sdk_replication_configuration,
-                                )
-                        }),
-                );
-            }
             "requestPayment" => {
                 let output = match self
                     .client
@@ -509,28 +372,6 @@ impl BucketManager {
                     output
                         .map(|output| super::bucket::RequestPaymentConfiguration {
                             payer: output.payer.as_ref().map(|x| x.as_str().to_string()),
-                        }),
-                );
-            }
-            "versioning" => {
-                let output = match self
-                    .client
-                    .get_bucket_versioning()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(output) => Some(output),
-                    Err(e) if has_code(&e, &[]) => None,
-                    Err(e) => return Err(aws_error(e)),
-                };
-                spec.versioning = configured(
-                    output
-                        .map(|output| super::bucket::VersioningConfiguration {
-                            status: output
-                                .status
-                                .as_ref()
-                                .map(|x| x.as_str().to_string()),
                         }),
                 );
             }
@@ -572,6 +413,166 @@ impl BucketManager {
                                         .map(super::bucket_convert::from_sdk_routing_rule)
                                         .collect()
                                 }),
+                        }),
+                );
+            }
+            "ownershipControls" => {
+                let output = match self
+                    .client
+                    .get_bucket_ownership_controls()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(output) => Some(output),
+                    Err(e) if has_code(&e, &["OwnershipControlsNotFoundError"]) => None,
+                    Err(e) => return Err(aws_error(e)),
+                };
+                spec.ownership_controls = configured(
+                    output
+                        .and_then(|output| {
+                            output
+                                .ownership_controls
+                                .as_ref()
+                                .map(super::bucket_convert::from_sdk_ownership_controls)
+                        }),
+                );
+            }
+            "logging" => {
+                let output = match self
+                    .client
+                    .get_bucket_logging()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(output) => Some(output),
+                    Err(e) if has_code(&e, &[]) => None,
+                    Err(e) => return Err(aws_error(e)),
+                };
+                spec.logging = configured(
+                    output
+                        .map(|output| super::bucket::BucketLoggingStatus {
+                            logging_enabled: output
+                                .logging_enabled
+                                .as_ref()
+                                .map(super::bucket_convert::from_sdk_logging_enabled),
+                        }),
+                );
+            }
+            "publicAccessBlock" => {
+                let output = match self
+                    .client
+                    .get_public_access_block()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(output) => Some(output),
+                    Err(e) if has_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => {
+                        None
+                    }
+                    Err(e) => return Err(aws_error(e)),
+                };
+                spec.public_access_block = configured(
+                    output
+                        .and_then(|output| {
+                            output
+                                .public_access_block_configuration
+                                .as_ref()
+                                .map(
+                                    super::bucket_convert::from_sdk_public_access_block_configuration,
+                                )
+                        }),
+                );
+            }
+            "policy" => {
+                let output = match self
+                    .client
+                    .get_bucket_policy()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(output) => Some(output),
+                    Err(e) if has_code(&e, &["NoSuchBucketPolicy"]) => None,
+                    Err(e) => return Err(aws_error(e)),
+                };
+                spec.policy = configured(
+                    output.and_then(|output| output.policy.clone()),
+                );
+            }
+            "versioning" => {
+                let output = match self
+                    .client
+                    .get_bucket_versioning()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(output) => Some(output),
+                    Err(e) if has_code(&e, &[]) => None,
+                    Err(e) => return Err(aws_error(e)),
+                };
+                spec.versioning = configured(
+                    output
+                        .map(|output| super::bucket::VersioningConfiguration {
+                            status: output
+                                .status
+                                .as_ref()
+                                .map(|x| x.as_str().to_string()),
+                        }),
+                );
+            }
+            "objectLockConfiguration" => {
+                let output = match self
+                    .client
+                    .get_object_lock_configuration()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(output) => Some(output),
+                    Err(e) if has_code(&e, &["ObjectLockConfigurationNotFoundError"]) => {
+                        None
+                    }
+                    Err(e) => return Err(aws_error(e)),
+                };
+                spec.object_lock_configuration = configured(
+                    output
+                        .and_then(|output| {
+                            output
+                                .object_lock_configuration
+                                .as_ref()
+                                .map(
+                                    super::bucket_convert::from_sdk_object_lock_configuration,
+                                )
+                        }),
+                );
+            }
+            "replication" => {
+                let output = match self
+                    .client
+                    .get_bucket_replication()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(output) => Some(output),
+                    Err(
+                        e,
+                    ) if has_code(&e, &["ReplicationConfigurationNotFoundError"]) => None,
+                    Err(e) => return Err(aws_error(e)),
+                };
+                spec.replication = configured(
+                    output
+                        .and_then(|output| {
+                            output
+                                .replication_configuration
+                                .as_ref()
+                                .map(
+                                    super::bucket_convert::from_sdk_replication_configuration,
+                                )
                         }),
                 );
             }
@@ -757,21 +758,6 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
-            "logging" => {
-                if let Some(value) = &desired.logging {
-                    let value = super::bucket_convert::to_sdk_bucket_logging_status(
-                        value,
-                        "spec.logging",
-                    )?;
-                    self.client
-                        .put_bucket_logging()
-                        .bucket(id)
-                        .set_bucket_logging_status(Some(value))
-                        .send()
-                        .await
-                        .map_err(aws_error)?;
-                }
-            }
             "metrics" => {
                 let wanted = desired.metrics.as_deref().unwrap_or_default();
                 for (i, element) in wanted.iter().enumerate() {
@@ -817,21 +803,31 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
-            "objectLockConfiguration" => {
-                if let Some(value) = &desired.object_lock_configuration {
-                    let value = &with_defaults(
-                            value,
-                            "{\"objectLockEnabled\": \"Enabled\"}",
-                        )
-                        .map_err(|e| invalid("objectLockConfiguration", e))?;
-                    let value = super::bucket_convert::to_sdk_object_lock_configuration(
+            "requestPayment" => {
+                if let Some(value) = &desired.request_payment {
+                    let value = super::bucket_convert::to_sdk_request_payment_configuration(
                         value,
-                        "spec.objectLockConfiguration",
+                        "spec.requestPayment",
                     )?;
                     self.client
-                        .put_object_lock_configuration()
+                        .put_bucket_request_payment()
                         .bucket(id)
-                        .set_object_lock_configuration(Some(value))
+                        .set_request_payment_configuration(Some(value))
+                        .send()
+                        .await
+                        .map_err(aws_error)?;
+                }
+            }
+            "website" => {
+                if let Some(value) = &desired.website {
+                    let value = super::bucket_convert::to_sdk_website_configuration(
+                        value,
+                        "spec.website",
+                    )?;
+                    self.client
+                        .put_bucket_website()
+                        .bucket(id)
+                        .set_website_configuration(Some(value))
                         .send()
                         .await
                         .map_err(aws_error)?;
@@ -852,13 +848,16 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
-            "policy" => {
-                if let Some(value) = &desired.policy {
-                    let value = value.clone();
+            "logging" => {
+                if let Some(value) = &desired.logging {
+                    let value = super::bucket_convert::to_sdk_bucket_logging_status(
+                        value,
+                        "spec.logging",
+                    )?;
                     self.client
-                        .put_bucket_policy()
+                        .put_bucket_logging()
                         .bucket(id)
-                        .set_policy(Some(value))
+                        .set_bucket_logging_status(Some(value))
                         .send()
                         .await
                         .map_err(aws_error)?;
@@ -879,31 +878,13 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
-            "replication" => {
-                if let Some(value) = &desired.replication {
-                    let value = super::bucket_convert::to_sdk_replication_configuration(
-                        value,
-                        "spec.replication",
-                    )?;
+            "policy" => {
+                if let Some(value) = &desired.policy {
+                    let value = value.clone();
                     self.client
-                        .put_bucket_replication()
+                        .put_bucket_policy()
                         .bucket(id)
-                        .set_replication_configuration(Some(value))
-                        .send()
-                        .await
-                        .map_err(aws_error)?;
-                }
-            }
-            "requestPayment" => {
-                if let Some(value) = &desired.request_payment {
-                    let value = super::bucket_convert::to_sdk_request_payment_configuration(
-                        value,
-                        "spec.requestPayment",
-                    )?;
-                    self.client
-                        .put_bucket_request_payment()
-                        .bucket(id)
-                        .set_request_payment_configuration(Some(value))
+                        .set_policy(Some(value))
                         .send()
                         .await
                         .map_err(aws_error)?;
@@ -924,16 +905,36 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
-            "website" => {
-                if let Some(value) = &desired.website {
-                    let value = super::bucket_convert::to_sdk_website_configuration(
+            "objectLockConfiguration" => {
+                if let Some(value) = &desired.object_lock_configuration {
+                    let value = &with_defaults(
+                            value,
+                            "{\"objectLockEnabled\": \"Enabled\"}",
+                        )
+                        .map_err(|e| invalid("objectLockConfiguration", e))?;
+                    let value = super::bucket_convert::to_sdk_object_lock_configuration(
                         value,
-                        "spec.website",
+                        "spec.objectLockConfiguration",
                     )?;
                     self.client
-                        .put_bucket_website()
+                        .put_object_lock_configuration()
                         .bucket(id)
-                        .set_website_configuration(Some(value))
+                        .set_object_lock_configuration(Some(value))
+                        .send()
+                        .await
+                        .map_err(aws_error)?;
+                }
+            }
+            "replication" => {
+                if let Some(value) = &desired.replication {
+                    let value = super::bucket_convert::to_sdk_replication_configuration(
+                        value,
+                        "spec.replication",
+                    )?;
+                    self.client
+                        .put_bucket_replication()
+                        .bucket(id)
+                        .set_replication_configuration(Some(value))
                         .send()
                         .await
                         .map_err(aws_error)?;
@@ -1120,27 +1121,6 @@ impl BucketManager {
                     Err(e) => return Err(aws_error(e)),
                 }
             }
-            "logging" => {
-                let desired = &BucketSpec {
-                    logging: Some(
-                        serde_json::from_str("{}").map_err(|e| invalid("logging", e))?,
-                    ),
-                    ..Default::default()
-                };
-                if let Some(value) = &desired.logging {
-                    let value = super::bucket_convert::to_sdk_bucket_logging_status(
-                        value,
-                        "spec.logging",
-                    )?;
-                    self.client
-                        .put_bucket_logging()
-                        .bucket(id)
-                        .set_bucket_logging_status(Some(value))
-                        .send()
-                        .await
-                        .map_err(aws_error)?;
-                }
-            }
             "metrics" => {
                 let mut latest = BucketSpec::default();
                 self.get_setter(id, "metrics", &mut latest).await?;
@@ -1197,44 +1177,6 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
-            "ownershipControls" => {
-                match self
-                    .client
-                    .delete_bucket_ownership_controls()
-                    .bucket(id)
-                    .send()
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(e) if has_code(&e, &["OwnershipControlsNotFoundError"]) => {}
-                    Err(e) => return Err(aws_error(e)),
-                }
-            }
-            "policy" => {
-                match self.client.delete_bucket_policy().bucket(id).send().await {
-                    Ok(_) => {}
-                    Err(e) if has_code(&e, &["NoSuchBucketPolicy"]) => {}
-                    Err(e) => return Err(aws_error(e)),
-                }
-            }
-            "publicAccessBlock" => {
-                match self.client.delete_public_access_block().bucket(id).send().await {
-                    Ok(_) => {}
-                    Err(
-                        e,
-                    ) if has_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => {}
-                    Err(e) => return Err(aws_error(e)),
-                }
-            }
-            "replication" => {
-                match self.client.delete_bucket_replication().bucket(id).send().await {
-                    Ok(_) => {}
-                    Err(
-                        e,
-                    ) if has_code(&e, &["ReplicationConfigurationNotFoundError"]) => {}
-                    Err(e) => return Err(aws_error(e)),
-                }
-            }
             "requestPayment" => {
                 let desired = &BucketSpec {
                     request_payment: Some(
@@ -1255,6 +1197,63 @@ impl BucketManager {
                         .send()
                         .await
                         .map_err(aws_error)?;
+                }
+            }
+            "website" => {
+                match self.client.delete_bucket_website().bucket(id).send().await {
+                    Ok(_) => {}
+                    Err(e) if has_code(&e, &["NoSuchWebsiteConfiguration"]) => {}
+                    Err(e) => return Err(aws_error(e)),
+                }
+            }
+            "ownershipControls" => {
+                match self
+                    .client
+                    .delete_bucket_ownership_controls()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if has_code(&e, &["OwnershipControlsNotFoundError"]) => {}
+                    Err(e) => return Err(aws_error(e)),
+                }
+            }
+            "logging" => {
+                let desired = &BucketSpec {
+                    logging: Some(
+                        serde_json::from_str("{}").map_err(|e| invalid("logging", e))?,
+                    ),
+                    ..Default::default()
+                };
+                if let Some(value) = &desired.logging {
+                    let value = super::bucket_convert::to_sdk_bucket_logging_status(
+                        value,
+                        "spec.logging",
+                    )?;
+                    self.client
+                        .put_bucket_logging()
+                        .bucket(id)
+                        .set_bucket_logging_status(Some(value))
+                        .send()
+                        .await
+                        .map_err(aws_error)?;
+                }
+            }
+            "publicAccessBlock" => {
+                match self.client.delete_public_access_block().bucket(id).send().await {
+                    Ok(_) => {}
+                    Err(
+                        e,
+                    ) if has_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => {}
+                    Err(e) => return Err(aws_error(e)),
+                }
+            }
+            "policy" => {
+                match self.client.delete_bucket_policy().bucket(id).send().await {
+                    Ok(_) => {}
+                    Err(e) if has_code(&e, &["NoSuchBucketPolicy"]) => {}
+                    Err(e) => return Err(aws_error(e)),
                 }
             }
             "versioning" => {
@@ -1279,10 +1278,12 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
-            "website" => {
-                match self.client.delete_bucket_website().bucket(id).send().await {
+            "replication" => {
+                match self.client.delete_bucket_replication().bucket(id).send().await {
                     Ok(_) => {}
-                    Err(e) if has_code(&e, &["NoSuchWebsiteConfiguration"]) => {}
+                    Err(
+                        e,
+                    ) if has_code(&e, &["ReplicationConfigurationNotFoundError"]) => {}
                     Err(e) => return Err(aws_error(e)),
                 }
             }
@@ -1437,15 +1438,17 @@ impl ResourceManager for BucketManager {
     ) -> Result<Bucket, ReconcileError> {
         let id = desired.spec.name.as_str();
         let mut updated = latest.clone();
-        for name in SETTERS {
-            if !delta.contains(&format!("spec.{name}")) {
-                continue;
-            }
-            if is_set(&desired.spec, name) {
-                self.put_setter(id, name, &desired.spec, &latest.spec).await?;
-            } else {
-                self.remove_setter(id, name).await?;
-            }
+        let changed: Vec<&str> = SETTERS
+            .iter()
+            .copied()
+            .filter(|name| in_delta(delta, name))
+            .collect();
+        for name in changed.iter().rev().filter(|name| !is_set(&desired.spec, name)) {
+            self.remove_setter(id, name).await?;
+            copy_setter(name, &desired.spec, &mut updated.spec);
+        }
+        for name in changed.iter().filter(|name| is_set(&desired.spec, name)) {
+            self.put_setter(id, name, &desired.spec, &latest.spec).await?;
             copy_setter(name, &desired.spec, &mut updated.spec);
         }
         record_declared(&mut updated, declared_in(&desired.spec));
@@ -1582,19 +1585,24 @@ fn is_set(spec: &BucketSpec, name: &str) -> bool {
         "intelligentTiering" => spec.intelligent_tiering.is_some(),
         "inventory" => spec.inventory.is_some(),
         "lifecycle" => spec.lifecycle.is_some(),
-        "logging" => spec.logging.is_some(),
         "metrics" => spec.metrics.is_some(),
         "notification" => spec.notification.is_some(),
-        "objectLockConfiguration" => spec.object_lock_configuration.is_some(),
-        "ownershipControls" => spec.ownership_controls.is_some(),
-        "policy" => configured(spec.policy.as_ref()).is_some(),
-        "publicAccessBlock" => spec.public_access_block.is_some(),
-        "replication" => spec.replication.is_some(),
         "requestPayment" => spec.request_payment.is_some(),
-        "versioning" => spec.versioning.is_some(),
         "website" => spec.website.is_some(),
+        "ownershipControls" => spec.ownership_controls.is_some(),
+        "logging" => spec.logging.is_some(),
+        "publicAccessBlock" => spec.public_access_block.is_some(),
+        "policy" => configured(spec.policy.as_ref()).is_some(),
+        "versioning" => spec.versioning.is_some(),
+        "objectLockConfiguration" => spec.object_lock_configuration.is_some(),
+        "replication" => spec.replication.is_some(),
         _ => false,
     }
+}
+
+/// Whether `delta` names setter `name`.
+fn in_delta(delta: &Delta, name: &str) -> bool {
+    delta.contains(&format!("spec.{name}"))
 }
 
 /// Copies setter `name` between specs.
@@ -1610,21 +1618,21 @@ fn copy_setter(name: &str, from: &BucketSpec, to: &mut BucketSpec) {
         }
         "inventory" => to.inventory.clone_from(&from.inventory),
         "lifecycle" => to.lifecycle.clone_from(&from.lifecycle),
-        "logging" => to.logging.clone_from(&from.logging),
         "metrics" => to.metrics.clone_from(&from.metrics),
         "notification" => to.notification.clone_from(&from.notification),
-        "objectLockConfiguration" => {
-            to.object_lock_configuration.clone_from(&from.object_lock_configuration)
-        }
+        "requestPayment" => to.request_payment.clone_from(&from.request_payment),
+        "website" => to.website.clone_from(&from.website),
         "ownershipControls" => to.ownership_controls.clone_from(&from.ownership_controls),
-        "policy" => to.policy.clone_from(&from.policy),
+        "logging" => to.logging.clone_from(&from.logging),
         "publicAccessBlock" => {
             to.public_access_block.clone_from(&from.public_access_block)
         }
-        "replication" => to.replication.clone_from(&from.replication),
-        "requestPayment" => to.request_payment.clone_from(&from.request_payment),
+        "policy" => to.policy.clone_from(&from.policy),
         "versioning" => to.versioning.clone_from(&from.versioning),
-        "website" => to.website.clone_from(&from.website),
+        "objectLockConfiguration" => {
+            to.object_lock_configuration.clone_from(&from.object_lock_configuration)
+        }
+        "replication" => to.replication.clone_from(&from.replication),
         _ => {}
     }
 }
@@ -1642,25 +1650,25 @@ fn setter_value(spec: &BucketSpec, name: &str) -> Value {
         }
         "inventory" => serde_json::to_value(&spec.inventory).unwrap_or_default(),
         "lifecycle" => serde_json::to_value(&spec.lifecycle).unwrap_or_default(),
-        "logging" => serde_json::to_value(&spec.logging).unwrap_or_default(),
         "metrics" => serde_json::to_value(&spec.metrics).unwrap_or_default(),
         "notification" => serde_json::to_value(&spec.notification).unwrap_or_default(),
-        "objectLockConfiguration" => {
-            serde_json::to_value(&spec.object_lock_configuration).unwrap_or_default()
-        }
-        "ownershipControls" => {
-            serde_json::to_value(&spec.ownership_controls).unwrap_or_default()
-        }
-        "policy" => serde_json::to_value(&spec.policy).unwrap_or_default(),
-        "publicAccessBlock" => {
-            serde_json::to_value(&spec.public_access_block).unwrap_or_default()
-        }
-        "replication" => serde_json::to_value(&spec.replication).unwrap_or_default(),
         "requestPayment" => {
             serde_json::to_value(&spec.request_payment).unwrap_or_default()
         }
-        "versioning" => serde_json::to_value(&spec.versioning).unwrap_or_default(),
         "website" => serde_json::to_value(&spec.website).unwrap_or_default(),
+        "ownershipControls" => {
+            serde_json::to_value(&spec.ownership_controls).unwrap_or_default()
+        }
+        "logging" => serde_json::to_value(&spec.logging).unwrap_or_default(),
+        "publicAccessBlock" => {
+            serde_json::to_value(&spec.public_access_block).unwrap_or_default()
+        }
+        "policy" => serde_json::to_value(&spec.policy).unwrap_or_default(),
+        "versioning" => serde_json::to_value(&spec.versioning).unwrap_or_default(),
+        "objectLockConfiguration" => {
+            serde_json::to_value(&spec.object_lock_configuration).unwrap_or_default()
+        }
+        "replication" => serde_json::to_value(&spec.replication).unwrap_or_default(),
         _ => Value::Null,
     }
 }
@@ -1684,10 +1692,6 @@ fn is_reset(spec: &BucketSpec, name: &str) -> bool {
                 )
                 .ok() == serde_json::to_value(&spec.encryption).ok()
         }
-        "logging" => {
-            serde_json::from_str::<serde_json::Value>("{}").ok()
-                == serde_json::to_value(&spec.logging).ok()
-        }
         "notification" => {
             serde_json::from_str::<serde_json::Value>("{}").ok()
                 == serde_json::to_value(&spec.notification).ok()
@@ -1695,6 +1699,10 @@ fn is_reset(spec: &BucketSpec, name: &str) -> bool {
         "requestPayment" => {
             serde_json::from_str::<serde_json::Value>("{\"payer\": \"BucketOwner\"}")
                 .ok() == serde_json::to_value(&spec.request_payment).ok()
+        }
+        "logging" => {
+            serde_json::from_str::<serde_json::Value>("{}").ok()
+                == serde_json::to_value(&spec.logging).ok()
         }
         "versioning" => {
             serde_json::from_str::<serde_json::Value>("{\"status\": \"Suspended\"}").ok()
@@ -1704,13 +1712,15 @@ fn is_reset(spec: &BucketSpec, name: &str) -> bool {
     }
 }
 
-/// The setters the spec declares.
+/// The setters the spec declares, sorted (as `read_one` records them).
 fn declared_in(spec: &BucketSpec) -> Vec<String> {
-    SETTERS
+    let mut declared: Vec<String> = SETTERS
         .iter()
         .filter(|name| is_set(spec, name))
         .map(|name| name.to_string())
-        .collect()
+        .collect();
+    declared.sort();
+    declared
 }
 
 /// The setters the status records as declared when last applied.

@@ -19,6 +19,7 @@ from .s3_read_shapes import (
     S3ListBucketInventoryConfigurationsShape,
     S3UnimplementedConfigurationsAreNone,
 )
+from .s3_bucket_state import S3VersioningStaysEnabledUnderReplication
 from .s3_default_encryption import S3BucketsHaveDefaultEncryption
 from .s3_request_payment import S3RequestPaymentIsServed
 from .s3_system_tags import DeleteBucketTaggingKeepsSystemTags, PutBucketTaggingKeepsSystemTags
@@ -36,6 +37,7 @@ ALL_RULES: list[Rule] = [
     S3GetBucketNotificationShape(),
     S3ListBucketInventoryConfigurationsShape(),
     S3BucketsHaveDefaultEncryption(),
+    S3VersioningStaysEnabledUnderReplication(),
     SqsRefusesReservedTagKeys(),
     SqsAttributesMustParse(),
     SqsKeepsRedriveAllowPolicy(),

@@ -1,0 +1,47 @@
+"""S3 bucket settings that depend on each other: AWS refuses a call in some bucket states and
+moto does not. Each test reads the state back through the API."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from support import aws_error, make_bucket
+
+ROLE = "arn:aws:iam::123456789012:role/replication"
+
+
+def _replicated_bucket(s3):
+    bucket = make_bucket(s3)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(
+        Bucket=bucket,
+        ReplicationConfiguration={
+            "Role": ROLE,
+            "Rules": [{
+                "ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "Destination": {"Bucket": "arn:aws:s3:::elsewhere"},
+            }],
+        },
+    )
+    return bucket
+
+
+def test_s3_versioning_cannot_be_suspended_under_replication(s3):
+    bucket = _replicated_bucket(s3)
+    with pytest.raises(ClientError) as refused:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    status, code, message = aws_error(refused)
+    assert (status, code) == (409, "InvalidBucketState")
+    assert "first delete the replication configuration" in message
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+def test_s3_versioning_is_suspended_once_replication_is_deleted(s3):
+    bucket = _replicated_bucket(s3)
+    # Enabling again is no change of state: accepted.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.delete_bucket_replication(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
