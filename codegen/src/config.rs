@@ -224,6 +224,11 @@ pub struct Setter {
     /// e.g. S3 object lock `{"objectLockEnabled": "Enabled"}`, which the call requires. Not
     /// compared: a spec without them still matches what AWS reads back.
     pub put_defaults: Option<String>,
+    /// The put sends what the `<field>_to_aws` hook makes of the value, for fields whose CRD
+    /// takes other spellings than the put (ACK's DynamoDB `contributorInsights: ENABLED` is the
+    /// action `ENABLE`); the hook refuses a value no spelling matches. Output-wrapper style only.
+    #[serde(default)]
+    pub to_aws: bool,
 }
 
 /// A field that no operation shape provides directly; hooks fill it.

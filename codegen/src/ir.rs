@@ -158,6 +158,8 @@ pub struct Setter {
     pub empty_means_absent: bool,
     /// A JSON object of top-level members `put` sends when the spec leaves them out.
     pub put_defaults: Option<String>,
+    /// The put sends the `<field>_to_aws` hook's answer (see the config key).
+    pub to_aws: bool,
 }
 
 /// The status field where a kind with setters records which setter fields its spec declared

@@ -778,6 +778,7 @@ fn setters(
             aws_default: s.aws_default.clone(),
             empty_means_absent: s.empty_means_absent,
             put_defaults: s.put_defaults.clone(),
+            to_aws: s.to_aws,
         });
     }
     Ok(setters)

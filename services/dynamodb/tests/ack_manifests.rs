@@ -26,11 +26,6 @@ const SYNCED: &str = "ACK.ResourceSynced";
 /// Manifests not applied, each with the reason (printed when skipped).
 const SKIPPED: &[(&str, &str)] = &[
     (
-        "table_insights.yaml",
-        "ack-rs gap: the manifest says `contributorInsights: ENABLED` (the status spelling, \
-         which ACK maps to the ENABLE action); ack-rs sends the value as the action as it is",
-    ),
-    (
         "backup.yaml",
         "kind Backup: ack-rs has no Backup controller (only Table)",
     ),

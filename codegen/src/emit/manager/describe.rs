@@ -33,6 +33,7 @@
 //! | `before_delete`    | `async fn(client: &sdk::Client, latest: &K) -> Result<(), ReconcileError>` |
 //! | `delta`, `late_initialize`, `is_synced`, `after_adoption_fields` | as the attribute-map style |
 //! | `<field>_from_aws` | per setter: `fn(value: Option<&sdk::types::<GetMember>>) -> Option<FieldType>` |
+//! | `<field>_to_aws`   | per setter with `to_aws`: `fn(value: &FieldType) -> Result<FieldType, ReconcileError>`, what the put sends |
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -528,10 +529,17 @@ impl<'a> Describe<'a> {
             let id = self.with_identifier(&s.put, quote!(Self::identifier(desired)));
             let value = self.setter_value(field, &path);
             let setter = format_ident!("set_{}", s.put.input_members[&s.put_member]);
+            let to_aws = s.to_aws.then(|| {
+                let hook = self.hook_named(&format!("{}_to_aws", field.rust_name));
+                quote! {
+                    let value = &#hook(value)?;
+                }
+            });
             quote! {
                 if let Some(value) = desired.spec.#ident.as_ref()
                     && delta.is_none_or(|d| d.contains(#path))
                 {
+                    #to_aws
                     #call #id .#setter(Some(#value)).send().await.map_err(aws_error)?;
                 }
             }

@@ -355,6 +355,12 @@ fn check_setter(
     field: &Field,
 ) -> Result<(), Error> {
     let unsupported = |message: String| unsupported(resource, message);
+    if setter.to_aws {
+        return Err(unsupported(format!(
+            "setter {}: to_aws is for the output-wrapper style",
+            field.name
+        )));
+    }
     if let Some(defaults) = &setter.put_defaults {
         let Type::Struct(name) = &field.ty else {
             unreachable!("lowering checked put_defaults")

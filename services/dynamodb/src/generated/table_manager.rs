@@ -231,6 +231,7 @@ impl TableManager {
         if let Some(value) = desired.spec.contributor_insights.as_ref()
             && delta.is_none_or(|d| d.contains("spec.contributorInsights"))
         {
+            let value = &crate::hooks::table::contributor_insights_to_aws(value)?;
             self.client
                 .update_contributor_insights()
                 .table_name(Self::identifier(desired))

@@ -131,6 +131,13 @@ pub fn delta(desired: &Table, latest: &Table, delta: &mut Delta) {
         "spec.continuousBackups" => {
             same_pitr(&wanted.continuous_backups, &actual.continuous_backups)
         }
+        "spec.contributorInsights" => {
+            wanted
+                .contributor_insights
+                .as_ref()
+                .and_then(|v| contributor_insights_to_aws(v).ok())
+                == actual.contributor_insights
+        }
         _ => false,
     };
     delta.paths.retain(|path| !same(path));
@@ -530,11 +537,41 @@ pub fn contributor_insights_from_aws(
     }
 }
 
+/// The action UpdateContributorInsights takes for the spec's value: ACK accepts the action
+/// (`ENABLE`) and the status it leads to (`ENABLED`), as its own manifests write the latter.
+pub fn contributor_insights_to_aws(value: &str) -> Result<String, ReconcileError> {
+    match value {
+        "ENABLE" | "ENABLED" => Ok("ENABLE".into()),
+        "DISABLE" | "DISABLED" => Ok("DISABLE".into()),
+        other => Err(ReconcileError::terminal(
+            "InvalidContributorInsights",
+            format!("spec.contributorInsights: {other:?} is neither ENABLE(D) nor DISABLE(D)"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::table::{KeySchemaElement, Projection};
     use crate::{TableSpec, TableStatus};
+
+    #[test]
+    fn contributor_insights_take_the_action_or_the_status_spelling() {
+        for (spec, action) in [
+            ("ENABLE", "ENABLE"),
+            ("ENABLED", "ENABLE"),
+            ("DISABLE", "DISABLE"),
+            ("DISABLED", "DISABLE"),
+        ] {
+            assert_eq!(contributor_insights_to_aws(spec).unwrap(), action);
+        }
+        let err = contributor_insights_to_aws("ON").unwrap_err();
+        assert!(
+            err.to_string().contains("spec.contributorInsights"),
+            "{err}"
+        );
+    }
 
     fn key(name: &str) -> Vec<KeySchemaElement> {
         vec![KeySchemaElement {
