@@ -122,6 +122,12 @@ pub struct Resource {
     /// it yet (SQS's `GetQueueUrl`): its required inputs are create-input members, its output
     /// holds the identifier's member.
     pub lookup: Option<String>,
+    /// The identifier (a status field) is only ever known from the create call's output, and no
+    /// operation finds it from spec fields: a CR without it counts as not existing in AWS and is
+    /// created. Only for create calls that answer an existing resource instead of failing (SNS's
+    /// `CreateTopic` and `Subscribe`), as ACK's controllers for them also do.
+    #[serde(default)]
+    pub identifier_from_create: bool,
     /// Emit a resource manager (`<kind>_manager.rs`) for this kind.
     #[serde(default)]
     pub manager: bool,
@@ -187,6 +193,22 @@ pub struct Attributes {
     /// change before any AWS call; unlike `immutable`, the CRD carries no rule for them.
     #[serde(default)]
     pub create_only: Vec<String>,
+    /// The update call sets one attribute per call, named and valued by these two input members
+    /// (SNS's `SetTopicAttributes`: `AttributeName`, `AttributeValue`), instead of taking the map.
+    pub single: Option<SingleAttribute>,
+    /// Create-input members (botocore names) the read call also reports as attributes (SNS's
+    /// Subscription: `Protocol`, `Endpoint`, `TopicArn`): read back into their spec fields, so
+    /// adopting fills them and a change shows as a delta.
+    #[serde(default)]
+    pub read_members: Vec<String>,
+}
+
+/// The members of an update call that sets one attribute.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SingleAttribute {
+    pub name: String,
+    pub value: String,
 }
 
 /// A spec field with its own write call (S3's `PutBucket*`, DynamoDB's `UpdateTimeToLive`).

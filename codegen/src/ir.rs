@@ -91,6 +91,8 @@ pub struct Resource {
     pub attributes: Option<AttributeMap>,
     /// Finds the identifier from spec fields while the status does not hold it yet.
     pub lookup: Option<Operation>,
+    /// The identifier is known only from the create call (config `identifier_from_create`).
+    pub identifier_from_create: bool,
     /// Whether a resource manager is emitted for this kind.
     pub manager: bool,
 }
@@ -133,6 +135,10 @@ pub struct AttributeMap {
     pub all_key: Option<String>,
     /// Spec attribute keys only the create call accepts.
     pub create_only: Vec<String>,
+    /// The update call's (name, value) input members when it sets one attribute per call.
+    pub single: Option<(String, String)>,
+    /// Create-input members the read call reports as attributes of the same name.
+    pub read_members: Vec<String>,
 }
 
 /// A spec field written by its own operation.

@@ -9,7 +9,9 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Initialisms ACK capitalises inside a name and lower-cases at its start.
-const INITIALISMS: &[&str] = &["ACL", "ARN", "CORS", "ID", "KMS", "SSE", "TTL", "URL"];
+const INITIALISMS: &[&str] = &[
+    "ACL", "ARN", "CORS", "HTTP", "ID", "KMS", "SQS", "SSE", "TTL", "URL",
+];
 
 /// Rust keywords a field could be named after; they become raw identifiers.
 const RUST_KEYWORDS: &[&str] = &[

@@ -46,6 +46,7 @@ pub mod plan;
 pub mod process;
 pub mod reconcile;
 pub mod requeue;
+pub mod served;
 pub mod status;
 pub mod tags;
 pub mod throttle;

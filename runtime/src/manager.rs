@@ -128,6 +128,12 @@ pub trait ResourceManager: Send + Sync + 'static {
 
     fn tag_api_style(&self) -> TagApiStyle;
 
+    /// False for a kind AWS keeps no tags on: the runtime then wants none (not even the
+    /// default tags), so it plans no tag call.
+    fn has_tags(&self) -> bool {
+        true
+    }
+
     /// True when [`create`](Self::create) sends the spec's tags with the create call (the
     /// create API takes tags): the runtime then puts every wanted tag, defaults included, into
     /// the resource it passes to `create`, and neither reads nor writes tags after it.

@@ -76,6 +76,9 @@ pub fn wanted_tags<M: ResourceManager>(
     default_tags: &DefaultTags,
     controller_version: &str,
 ) -> Tags {
+    if !manager.has_tags() {
+        return Tags::new();
+    }
     let meta = desired.meta();
     let label = |key: &str| {
         meta.labels

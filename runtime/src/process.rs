@@ -1,7 +1,6 @@
 //! The controller process every service's `main` calls: flags, logging, AWS and Kubernetes
 //! clients, metrics and health endpoints, leader election, graceful shutdown.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,16 +11,15 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use clap::Parser;
+use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
-use kube::{Client, Resource};
 use tracing::info;
 
-use crate::clients::{Managers, Target};
-use crate::controller::{self, Options};
+use crate::controller::Options;
 use crate::flags::{Flags, Kinds};
-use crate::manager::ResourceManager;
 use crate::metrics::Metrics;
 use crate::reconcile::Settings;
+use crate::served::{Build, ServedKinds};
 
 pub use crate::clients::ManagerContext;
 
@@ -39,17 +37,12 @@ pub struct ServiceInfo {
 
 /// Runs a controller for one kind until SIGTERM/Ctrl-C. `service` is the alias (`s3`, `sqs`, …).
 /// `make_manager` is called once per region (and assumed role) the controller's CRs use, on
-/// first use.
-pub async fn run<M, F, Fut>(
+/// first use; a tuple of two such factories serves two kinds (see [`crate::served`]).
+pub async fn run<K: ServedKinds>(
     service: &'static str,
     version: &'static str,
-    make_manager: F,
-) -> Result<()>
-where
-    M: ResourceManager,
-    F: Fn(ManagerContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<M>> + Send + 'static,
-{
+    make_manager: K,
+) -> Result<()> {
     let info = ServiceInfo {
         alias: service,
         version,
@@ -59,12 +52,7 @@ where
 }
 
 /// [`run`], for a service whose ACK controller has more kinds than ack-rs serves.
-pub async fn run_service<M, F, Fut>(info: ServiceInfo, make_manager: F) -> Result<()>
-where
-    M: ResourceManager,
-    F: Fn(ManagerContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<M>> + Send + 'static,
-{
+pub async fn run_service<K: ServedKinds>(info: ServiceInfo, make_manager: K) -> Result<()> {
     let ServiceInfo {
         alias: service,
         version,
@@ -73,16 +61,28 @@ where
     limit_malloc_arenas();
     let flags = Flags::parse();
     init_logging(&flags);
-    let kind = M::Resource::kind(&()).to_string();
-    let config = flags.check(Kinds {
-        served: &kind,
-        ack: ack_kinds,
-    })?;
+    let resources = K::kinds();
+    let served: Vec<&str> = resources.iter().map(|r| r.kind.as_str()).collect();
+    let ack: Vec<&str> = ack_kinds.iter().chain(&served).copied().collect();
+    // Checked once per served kind: each kind has its own reconcile settings.
+    let per_kind = served
+        .iter()
+        .map(|kind| {
+            flags.check(Kinds {
+                served: kind,
+                ack: &ack,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = per_kind[0].clone();
+    let kind = served.join(",");
     let client = Client::try_default()
         .await
         .context("connecting to Kubernetes")?;
     if let Some(selector) = &config.watch_selector {
-        check_selector::<M::Resource>(&client, &config.watch_namespaces, selector).await?;
+        for resource in &resources {
+            check_selector(&client, resource, &config.watch_namespaces, selector).await?;
+        }
     }
     let metrics = Metrics::default();
     let throttle = Arc::new(crate::throttle::ApiThrottle::new(&flags.aws_api_throttle.0));
@@ -94,24 +94,21 @@ where
         metrics.clone(),
     )
     .await;
-    let managers = Managers::new(
-        make_manager,
-        sdk.clone(),
-        metrics.clone(),
-        config.use_path_style,
-    )
-    .with_default_region(&config.region);
-    // The default region's manager now, so a client that cannot be built stops the start-up.
-    managers
-        .get(&Target::own(&config.region))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The default region's managers now, so a client that cannot be built stops the start-up.
+    let runners = make_manager
+        .runners(Build {
+            sdk: sdk.clone(),
+            metrics: metrics.clone(),
+            use_path_style: config.use_path_style,
+            region: config.region.clone(),
+        })
+        .await?;
     let ready = Arc::new(AtomicBool::new(false));
     serve_endpoints(&flags, metrics.clone(), ready.clone()).await?;
 
     // A standby replica is ready too: readiness gating on leadership would stall rolling updates.
     ready.store(true, Ordering::SeqCst);
-    if !config.reconcile_served_kind {
+    if per_kind.iter().all(|c| !c.reconcile_served_kind) {
         // As ACK does for a kind left out of --reconcile-resources: no reconciler, the process
         // (health, metrics) still runs.
         info!(
@@ -139,13 +136,22 @@ where
         feature_gates: config.feature_gates,
         enable_carm: config.enable_carm,
     };
-    let options = Options {
-        watch_namespaces: config.watch_namespaces,
-        label_selector: config.watch_selector,
-        max_concurrent_syncs: config.max_concurrent_syncs,
-    };
-    info!(service, version, ?options, "starting controller");
-    controller::run(managers, client, settings, options, metrics).await;
+    let options: Vec<Option<Options>> = per_kind
+        .iter()
+        .map(|c| {
+            c.reconcile_served_kind.then(|| Options {
+                watch_namespaces: c.watch_namespaces.clone(),
+                label_selector: c.watch_selector.clone(),
+                max_concurrent_syncs: c.max_concurrent_syncs,
+            })
+        })
+        .collect();
+    info!(service, version, kind, ?options, "starting controller");
+    let controllers = runners
+        .into_iter()
+        .zip(options)
+        .map(|(run, options)| run(client.clone(), settings.clone(), options, metrics.clone()));
+    futures::future::join_all(controllers).await;
     info!("controller stopped");
     Ok(())
 }
@@ -164,15 +170,15 @@ fn limit_malloc_arenas() {
 
 /// Asks the apiserver to parse `--watch-selectors` once, so a bad selector stops the start-up
 /// with the apiserver's own reason instead of failing every watch later.
-async fn check_selector<K: Resource<DynamicType = ()>>(
+async fn check_selector(
     client: &Client,
+    resource: &ApiResource,
     namespaces: &[String],
     selector: &str,
 ) -> Result<()> {
-    let resource = ApiResource::erase::<K>(&());
     let api: Api<DynamicObject> = match namespaces.first() {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
-        None => Api::all_with(client.clone(), &resource),
+        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+        None => Api::all_with(client.clone(), resource),
     };
     match api
         .list(&ListParams::default().labels(selector).limit(1))

@@ -38,6 +38,16 @@ pub const SERVICES: &[Service] = &[
         // As services/dynamodb/src/main.rs tells the controller.
         ack_kinds: &["Backup", "GlobalTable", "Table"],
     },
+    Service {
+        alias: "sns",
+        title: "Amazon SNS",
+        ack_kinds: &[
+            "PlatformApplication",
+            "PlatformEndpoint",
+            "Subscription",
+            "Topic",
+        ],
+    },
 ];
 
 /// How many stale files `--check` shows a diff for; the rest are only named.

@@ -31,6 +31,7 @@
 pub mod describe;
 mod plan;
 mod setters;
+mod tag_calls;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -124,7 +125,14 @@ impl Plan<'_> {
     /// The identifier of `resource` as an `Option<&str>`.
     fn identifier_of(&self, resource: TokenStream) -> TokenStream {
         let field = field_ident(self.identifier);
-        if self.identifier_in_status {
+        if self.identifier_in_status && self.identifier_is_arn {
+            // ACK keeps an ARN identifier only in the shared metadata.
+            quote!(#resource.status.as_ref().and_then(|s| {
+                s.#field
+                    .as_deref()
+                    .or_else(|| s.ack_resource_metadata.as_ref().and_then(|m| m.arn.as_deref()))
+            }))
+        } else if self.identifier_in_status {
             quote!(#resource.status.as_ref().and_then(|s| s.#field.as_deref()))
         } else if self.identifier.required {
             quote!(Some(#resource.spec.#field.as_str()))
@@ -320,6 +328,17 @@ impl Plan<'_> {
     fn apply_adoption_fields(&self) -> TokenStream {
         let kind = self.kind();
         let writes = self.resource.adoption_fields.iter().map(|key| {
+            let key = if key == crate::lower::ARN_ADOPTION_KEY && self.identifier_is_arn {
+                // ACK's `arn` key names a kind whose identifier is its ARN.
+                let ident = field_ident(self.identifier);
+                return quote! {
+                    if let Some(value) = fields.get(#key) {
+                        resource.status.get_or_insert_with(Default::default).#ident = Some(value.to_string());
+                    }
+                };
+            } else {
+                key
+            };
             let in_status = self.resource.status.iter().find(|f| f.name == *key);
             let field = in_status
                 .or_else(|| self.resource.spec.iter().find(|f| f.name == *key))
@@ -370,6 +389,23 @@ impl Plan<'_> {
             let key = a.key;
             quote!(latest.spec.#field = attribute(&attributes, #key);)
         });
+        let member_fills = self.attributes.read_members.iter().map(|member| {
+            let field = self
+                .create_inputs
+                .iter()
+                .find(|f| matches!(&f.source, Source::Member { member: m, .. } if m == member))
+                .expect("Plan::new checked the read members");
+            let ident = field_ident(field);
+            if field.required {
+                quote! {
+                    if let Some(value) = attribute(&attributes, #member) {
+                        latest.spec.#ident = value;
+                    }
+                }
+            } else {
+                quote!(latest.spec.#ident = attribute(&attributes, #member).or(latest.spec.#ident);)
+            }
+        });
         let status_fills = self.status_attributes.iter().map(|a| {
             let field = field_ident(a.field);
             let key = a.key;
@@ -396,6 +432,7 @@ impl Plan<'_> {
                 let attributes = output.#output_member.unwrap_or_default();
                 let mut latest = desired.clone();
                 #(#spec_fills)*
+                #(#member_fills)*
                 let status = latest.status.get_or_insert_with(Default::default);
                 #(#status_fills)*
                 #identifier_fill
@@ -417,6 +454,18 @@ impl Plan<'_> {
             };
             let ident = field_ident(field);
             match (&field.ty, field.required) {
+                (Type::List(_), _) => {
+                    let setter = format_ident!("set_{sdk_name}");
+                    let value = super::convert::to_sdk_field(
+                        self.service,
+                        self.resource,
+                        field,
+                        quote!(desired.spec),
+                        quote!("spec"),
+                    )
+                    .expect("a model member");
+                    quote!(.#setter(#value))
+                }
                 (Type::Map(_), _) => {
                     let setter = format_ident!("set_{sdk_name}");
                     quote!(.#setter(desired.spec.#ident.clone().map(|m| m.into_iter().collect())))
@@ -461,8 +510,6 @@ impl Plan<'_> {
         let kind = self.kind();
         let call = self.call(self.update);
         let id_setter = self.identifier_setter(self.update);
-        let attributes_setter =
-            format_ident!("set_{}", self.update.input_members[&self.attributes.member]);
         let key_type = self.attribute_key_type();
         let updatable = self
             .spec_attributes
@@ -474,9 +521,38 @@ impl Plan<'_> {
                 let field = field_ident(a.field);
                 quote!((#key, #path, &desired.spec.#field, &mut updated.spec.#field))
             });
+        let send = match &self.attributes.single {
+            // One call per changed attribute, in a fixed order (the map's keys are sorted).
+            Some((name, value)) => {
+                let name = format_ident!("{}", self.update.input_members[name]);
+                let value = format_ident!("{}", self.update.input_members[value]);
+                quote! {
+                    let id = Self::identifier(latest)?;
+                    let mut attributes: Vec<_> = attributes.into_iter().collect();
+                    attributes.sort();
+                    for (key, value) in attributes {
+                        #call.#id_setter(id).#name(key).#value(value).send().await.map_err(aws_error)?;
+                    }
+                }
+            }
+            None => {
+                let attributes_setter =
+                    format_ident!("set_{}", self.update.input_members[&self.attributes.member]);
+                quote! {
+                    if !attributes.is_empty() {
+                        #call
+                            .#id_setter(Self::identifier(latest)?)
+                            .#attributes_setter(Some(attributes))
+                            .send()
+                            .await
+                            .map_err(aws_error)?;
+                    }
+                }
+            }
+        };
         quote! {
             async fn update(&self, desired: &#kind, latest: &#kind, delta: &Delta) -> Result<#kind, ReconcileError> {
-                let mut attributes = HashMap::new();
+                let mut attributes: HashMap<#key_type, String> = HashMap::new();
                 let mut updated = latest.clone();
                 for (key, path, wanted, applied) in [#(#updatable),*] {
                     if let Some(value) = wanted.as_ref().filter(|_| delta.contains(path)) {
@@ -484,14 +560,7 @@ impl Plan<'_> {
                         *applied = Some(value.clone());
                     }
                 }
-                if !attributes.is_empty() {
-                    #call
-                        .#id_setter(Self::identifier(latest)?)
-                        .#attributes_setter(Some(attributes))
-                        .send()
-                        .await
-                        .map_err(aws_error)?;
-                }
+                #send
                 // Not read back: AWS may take a while to show new attribute values.
                 Ok(updated)
             }
@@ -526,7 +595,7 @@ impl Plan<'_> {
             .create_inputs
             .iter()
             .copied()
-            .filter(|f| !f.required && f.name != self.tag_field.name)
+            .filter(|f| !f.required && self.tag_field.is_none_or(|t| t.name != f.name))
             .chain(self.spec_attributes.iter().map(|a| a.field))
             .map(|f| {
                 let path = format!("spec.{}", f.name);
@@ -603,7 +672,8 @@ impl Plan<'_> {
         let in_status = self
             .status_attributes
             .iter()
-            .any(|a| a.field.name == self.arn.name);
+            .any(|a| a.field.name == self.arn.name)
+            || (self.identifier_is_arn && self.identifier_in_status);
         let value = if in_status {
             quote!(latest.status.as_ref().and_then(|s| s.#field.clone()))
         } else {
@@ -617,91 +687,45 @@ impl Plan<'_> {
     }
 
     fn tags_methods(&self) -> TokenStream {
-        let kind = self.kind();
-        let tags = self.tags;
-        let field = field_ident(self.tag_field);
-        let read_call = self.call(&tags.read);
-        let read_id = self.identifier_setter(&tags.read);
-        let read_member = format_ident!(
-            "{}",
-            tags.read.output_members[tags
-                .read_member
-                .as_deref()
-                .expect("Plan::new checked the tag members")]
-        );
-        let write_call = self.call(&tags.write);
-        let write_id = self.identifier_setter(&tags.write);
-        let write_member = format_ident!(
-            "set_{}",
-            tags.write.input_members[tags
-                .write_member
-                .as_deref()
-                .expect("Plan::new checked the tag members")]
-        );
-        let remove = tags
-            .remove
-            .as_ref()
-            .expect("Plan::new checked the remove call");
-        let remove_call = self.call(remove);
-        let remove_id = self.identifier_setter(remove);
-        let remove_member = format_ident!(
-            "set_{}",
-            remove.input_members[tags
-                .remove_member
-                .as_deref()
-                .expect("Plan::new checked the tag members")]
-        );
-        let with_create = create_takes_tags(tags);
-        quote! {
-            fn tag_api_style(&self) -> TagApiStyle {
-                TagApiStyle::AddRemove
-            }
+        let Some(tag_field) = self.tag_field else {
+            return no_tags(&self.kind());
+        };
+        tag_calls::TagCalls {
+            service: self.service,
+            resource: self.resource,
+            tag_field,
+            tag_struct: self.tag_struct,
+            identifier_member: self.identifier_member,
+            identifier: quote!(Self::identifier(latest)?.to_string()),
+        }
+        .methods()
+    }
+}
 
-            #with_create
+/// The tag methods of a kind AWS keeps no tags for (SNS's Subscription): the runtime sends
+/// and expects none.
+fn no_tags(kind: &Ident) -> TokenStream {
+    quote! {
+        fn has_tags(&self) -> bool {
+            false
+        }
 
-            fn spec_tags(&self, resource: &#kind) -> Option<Tags> {
-                resource.spec.#field.clone()
-            }
+        fn tag_api_style(&self) -> TagApiStyle {
+            TagApiStyle::AddRemove
+        }
 
-            fn set_spec_tags(&self, resource: &mut #kind, tags: Tags) {
-                resource.spec.#field = Some(tags);
-            }
+        fn spec_tags(&self, _resource: &#kind) -> Option<Tags> {
+            None
+        }
 
-            async fn read_tags(&self, latest: &#kind) -> Result<Tags, ReconcileError> {
-                let output = #read_call
-                    .#read_id(Self::identifier(latest)?)
-                    .send()
-                    .await
-                    .map_err(aws_error)?;
-                Ok(output.#read_member.unwrap_or_default().into_iter().collect())
-            }
+        fn set_spec_tags(&self, _resource: &mut #kind, _tags: Tags) {}
 
-            async fn sync_tags(&self, latest: &#kind, plan: &TagPlan) -> Result<(), ReconcileError> {
-                let TagPlan::AddRemove(plan) = plan else {
-                    return Err(ReconcileError::terminal(
-                        "UnexpectedTagPlan",
-                        "this kind's tags change with add/remove calls, not a full replacement",
-                    ));
-                };
-                let id = Self::identifier(latest)?;
-                if !plan.to_remove.is_empty() {
-                    #remove_call
-                        .#remove_id(id)
-                        .#remove_member(Some(plan.to_remove.clone()))
-                        .send()
-                        .await
-                        .map_err(aws_error)?;
-                }
-                if !plan.to_set.is_empty() {
-                    #write_call
-                        .#write_id(id)
-                        .#write_member(Some(plan.to_set.clone().into_iter().collect()))
-                        .send()
-                        .await
-                        .map_err(aws_error)?;
-                }
-                Ok(())
-            }
+        async fn read_tags(&self, _latest: &#kind) -> Result<Tags, ReconcileError> {
+            Ok(Tags::new())
+        }
+
+        async fn sync_tags(&self, _latest: &#kind, _plan: &TagPlan) -> Result<(), ReconcileError> {
+            Ok(())
         }
     }
 }

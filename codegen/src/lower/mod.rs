@@ -368,6 +368,11 @@ fn lower_resource(
 
     let identifier = field_ref(cx, kind, &spec, &status, &res.identifier)?;
     for key in &res.adoption_fields {
+        // ACK's key for kinds named by their ARN: it fills the identifier, which must be the
+        // ARN (checked by the manager emitter).
+        if key == ARN_ADOPTION_KEY {
+            continue;
+        }
         field_ref(cx, kind, &spec, &status, key)?;
     }
     let arn = arn_source(cx, res, &operations, &spec)?;
@@ -416,6 +421,7 @@ fn lower_resource(
         hooks,
         attributes,
         lookup,
+        identifier_from_create: res.identifier_from_create,
         manager: res.manager,
     })
 }
@@ -453,7 +459,29 @@ fn attribute_map(
             }
         }
     }
+    let single = match &attributes.single {
+        Some(single) => {
+            let Some(update) = &ops.update else {
+                return Err(cx.error("attributes.single needs an update operation"));
+            };
+            for member in [&single.name, &single.value] {
+                if !update.input_members.contains_key(member) {
+                    return Err(cx.error(format!(
+                        "attributes.single: {} has no input member {member}",
+                        update.name
+                    )));
+                }
+            }
+            Some((single.name.clone(), single.value.clone()))
+        }
+        None => None,
+    };
+    for member in &attributes.read_members {
+        cx.member(create_input, member)?;
+    }
     Ok(ir::AttributeMap {
+        single,
+        read_members: attributes.read_members.clone(),
         member: attributes.member.clone(),
         key_sdk_type,
         names_member,
@@ -461,6 +489,9 @@ fn attribute_map(
         create_only: attributes.create_only.clone(),
     })
 }
+
+/// The adoption-fields key of ACK's kinds whose primary key is their ARN.
+pub const ARN_ADOPTION_KEY: &str = "arn";
 
 /// The lookup call must be answerable from spec fields and must return the identifier.
 fn lookup(
@@ -659,12 +690,15 @@ fn status_fields(
                     .filter_map(|m| m.documentation.as_deref()),
             );
         }
-        fields.extend(
-            attributes
-                .status
-                .iter()
-                .map(|key| attribute_field(key, &doc_sources)),
-        );
+        // An attribute an output member already gives (SNS's TopicArn, also CreateTopic's
+        // output) stays that member's field.
+        let attribute_fields: Vec<Field> = attributes
+            .status
+            .iter()
+            .map(|key| attribute_field(key, &doc_sources))
+            .filter(|f| !fields.iter().any(|g| g.name == f.name))
+            .collect();
+        fields.extend(attribute_fields);
     }
     Ok(fields)
 }
@@ -912,6 +946,11 @@ fn add_reference(
         },
     };
     fields.push(field);
+    // The reference may give the value instead, so the field itself is optional (as in ACK's
+    // CRDs); the create call still gets it, resolved.
+    if let Some(target) = fields.iter_mut().find(|f| f.name == *last) {
+        target.required = false;
+    }
     sort_and_check_unique(cx, &reference.field, fields)
 }
 

@@ -5,7 +5,7 @@
 use crate::Error;
 use crate::ir::{
     ArnSource, AttributeMap, Field, HookPoint, Operation, Resource, Service, Source, TagApi,
-    TagFormat, Tags, Type,
+    TagFormat, Type,
 };
 
 /// Hooks the emitted code knows how to call.
@@ -38,9 +38,14 @@ pub(super) struct Plan<'a> {
     pub identifier_in_status: bool,
     /// The identifier's model member, which every call after create takes.
     pub identifier_member: &'a str,
-    pub tags: &'a Tags,
-    pub tag_field: &'a Field,
+    /// `None` for a kind without tags (SNS's Subscription).
+    pub tag_field: Option<&'a Field>,
+    /// The element structure of a `key_value_list` tag field.
+    pub tag_struct: Option<&'a str>,
     pub arn: &'a Field,
+    /// The identifier is the resource's ARN (its member is the ARN attribute): the `arn`
+    /// adoption key and `status.ackResourceMetadata.arn` (as ACK stores it) give it too.
+    pub identifier_is_arn: bool,
     /// Delta paths refused after creation: `immutable` fields and create-only attributes.
     pub immutable: Vec<String>,
 }
@@ -69,9 +74,23 @@ impl<'a> Plan<'a> {
             ));
         };
         let update = check_operations(resource, attributes)?;
-        let (tags, tag_field) = tag_field(resource)?;
+        let (tag_field, tag_struct) = match tag_field(service, resource)? {
+            Some((field, tag_struct)) => (Some(field), tag_struct),
+            None => (None, None),
+        };
         let spec = spec(resource, attributes, tag_field)?;
         let status = status(resource)?;
+        for member in &attributes.read_members {
+            let sendable = spec.create_inputs.iter().any(|f| {
+                matches!(&f.source, Source::Member { member: m, .. } if m == member)
+                    && f.ty == Type::String
+            });
+            if !sendable {
+                return Err(unsupported(format!(
+                    "attributes.read_members: {member} is not a string field of the create call"
+                )));
+            }
+        }
         let (identifier, identifier_member) = identifier(resource)?;
         for op in named_calls(resource) {
             if !op.input_members.contains_key(identifier_member) {
@@ -81,7 +100,17 @@ impl<'a> Plan<'a> {
                 )));
             }
         }
+        let ArnSource::Attribute(arn_key) = &resource.arn else {
+            return Err(unsupported(format!(
+                "only an ARN from an attribute is supported yet, not {:?}",
+                resource.arn
+            )));
+        };
+        let identifier_is_arn = arn_key == identifier_member;
         for key in &resource.adoption_fields {
+            if key == crate::lower::ARN_ADOPTION_KEY && identifier_is_arn {
+                continue;
+            }
             let field = all_fields(resource).find(|f| f.name == *key);
             if !field.is_some_and(|f| f.ty == Type::String) {
                 return Err(unsupported(format!(
@@ -89,18 +118,14 @@ impl<'a> Plan<'a> {
                 )));
             }
         }
-        let ArnSource::Attribute(arn_key) = &resource.arn else {
-            return Err(unsupported(format!(
-                "only an ARN from an attribute is supported yet, not {:?}",
-                resource.arn
-            )));
-        };
         let arn = spec
             .attributes
             .iter()
             .chain(&status.attributes)
             .find(|a| a.key == arn_key)
             .map(|a| a.field)
+            // An attribute an output member also gives is that member's field (the identifier).
+            .or(identifier_is_arn.then_some(identifier))
             .expect("lowering checked the ARN attribute");
         Ok(Plan {
             service,
@@ -114,9 +139,10 @@ impl<'a> Plan<'a> {
             identifier,
             identifier_in_status: resource.identifier.in_status,
             identifier_member,
-            tags,
             tag_field,
+            tag_struct,
             arn,
+            identifier_is_arn,
             immutable: spec.immutable,
         })
     }
@@ -154,15 +180,26 @@ fn check_operations<'a>(
     let Some(update) = &ops.update else {
         return Err(unsupported("an update operation is required".into()));
     };
-    for (op, members) in [
+    let mut map_carriers = vec![
         (&ops.create, &ops.create.input_members),
-        (update, &update.input_members),
         (&ops.read_one, &ops.read_one.output_members),
-    ] {
+    ];
+    // An update call setting one attribute per call takes a name and a value instead.
+    if attributes.single.is_none() {
+        map_carriers.push((update, &update.input_members));
+    }
+    for (op, members) in map_carriers {
         if !members.contains_key(&attributes.member) {
             return Err(unsupported(format!(
-                "{} does not carry the attribute map {}",
-                op.name, attributes.member
+                "{} does not carry the attribute map {}{}",
+                op.name,
+                attributes.member,
+                if std::ptr::eq(op, update) {
+                    "; if it sets one attribute per call, name its members in \
+                     `attributes.single`"
+                } else {
+                    ""
+                }
             )));
         }
     }
@@ -175,16 +212,16 @@ fn check_operations<'a>(
     Ok(update)
 }
 
-/// A top-level map tag field with add/remove calls whose members the lowering found.
-fn tag_field(resource: &Resource) -> Result<(&Tags, &Field), Error> {
+/// A top-level `map` or `key_value_list` tag field with add/remove calls whose members the
+/// lowering found, and the list's element structure; `None` for a kind without tags.
+fn tag_field<'a>(
+    service: &'a Service,
+    resource: &'a Resource,
+) -> Result<Option<(&'a Field, Option<&'a str>)>, Error> {
     let Some(tags) = &resource.tags else {
-        return Err(unsupported(
-            resource,
-            "kinds without tags are not supported yet".into(),
-        ));
+        return Ok(None);
     };
     let supported = tags.path.len() == 1
-        && tags.format == TagFormat::Map
         && tags.api == TagApi::AddRemove
         && tags.remove.is_some()
         && tags.read_member.is_some()
@@ -194,7 +231,7 @@ fn tag_field(resource: &Resource) -> Result<(&Tags, &Field), Error> {
         return Err(unsupported(
             resource,
             format!(
-                "only a top-level map tag field with add/remove tag calls is supported yet, not \
+                "only a top-level tag field with add/remove tag calls is supported yet, not \
                  spec.{} ({:?}, {:?})",
                 tags.path.join("."),
                 tags.format,
@@ -207,13 +244,27 @@ fn tag_field(resource: &Resource) -> Result<(&Tags, &Field), Error> {
         .iter()
         .find(|f| f.name == tags.path[0])
         .expect("lowering checked the tag field");
-    Ok((tags, field))
+    let tag_struct = match (&tags.format, &field.ty) {
+        (TagFormat::KeyValueList, Type::List(element)) => match &**element {
+            Type::Struct(name) if service.find_struct(resource, name).is_some() => {
+                Some(name.as_str())
+            }
+            _ => {
+                return Err(unsupported(
+                    resource,
+                    "the key/value tag list holds no structure".into(),
+                ));
+            }
+        },
+        _ => None,
+    };
+    Ok(Some((field, tag_struct)))
 }
 
 fn spec<'a>(
     resource: &'a Resource,
     attributes: &AttributeMap,
-    tag_field: &Field,
+    tag_field: Option<&Field>,
 ) -> Result<Spec<'a>, Error> {
     let unsupported = |message: String| unsupported(resource, message);
     let create = &resource.operations.create;
@@ -235,7 +286,7 @@ fn spec<'a>(
                 spec.attributes.push(Attribute { key, field });
             }
             Source::Member { shape, .. } if create.input.as_ref() == Some(shape) => {
-                let is_tags = field.name == tag_field.name;
+                let is_tags = tag_field.is_some_and(|t| t.name == field.name);
                 if !is_tags && !field.immutable {
                     return Err(unsupported(format!(
                         "{path} is only sent with {}; list it in `immutable`",
@@ -245,6 +296,7 @@ fn spec<'a>(
                 let sendable = match &field.ty {
                     Type::String | Type::Enum { .. } => !is_tags,
                     Type::Map(value) => is_tags && **value == Type::String && !field.required,
+                    Type::List(_) => is_tags && !field.required,
                     _ => false,
                 };
                 if !sendable {
@@ -318,12 +370,13 @@ fn identifier(resource: &Resource) -> Result<(&Field, &str), Error> {
             ),
         ));
     };
-    if id.in_status && resource.lookup.is_none() {
+    if id.in_status && resource.lookup.is_none() && !resource.identifier_from_create {
         return Err(unsupported(
             resource,
             format!(
                 "the identifier status.{} is unknown until the resource is found; name a \
-                 `lookup` operation",
+                 `lookup` operation (or set `identifier_from_create` when the create call \
+                 answers an existing resource)",
                 id.name
             ),
         ));
@@ -334,11 +387,8 @@ fn identifier(resource: &Resource) -> Result<(&Field, &str), Error> {
 /// The calls that name an existing resource by its identifier.
 fn named_calls(resource: &Resource) -> Vec<&Operation> {
     let ops = &resource.operations;
+    // Tag calls name the resource by the identifier or by its ARN (see `tag_calls`).
     let mut calls = vec![&ops.read_one, &ops.delete];
     calls.extend(&ops.update);
-    if let Some(tags) = &resource.tags {
-        calls.extend([&tags.read, &tags.write]);
-        calls.extend(&tags.remove);
-    }
     calls
 }

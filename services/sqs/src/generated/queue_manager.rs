@@ -188,7 +188,7 @@ impl ResourceManager for QueueManager {
         latest: &Queue,
         delta: &Delta,
     ) -> Result<Queue, ReconcileError> {
-        let mut attributes = HashMap::new();
+        let mut attributes: HashMap<aws_sdk_sqs::types::QueueAttributeName, String> = HashMap::new();
         let mut updated = latest.clone();
         for (key, path, wanted, applied) in [
             (
@@ -451,14 +451,20 @@ impl ResourceManager for QueueManager {
     }
 
     async fn read_tags(&self, latest: &Queue) -> Result<Tags, ReconcileError> {
+        fn pair(t: (String, String)) -> (String, String) {
+            t
+        }
+        let id = Self::identifier(latest)?.to_string();
+        let mut observed = Tags::new();
         let output = self
             .client
             .list_queue_tags()
-            .queue_url(Self::identifier(latest)?)
+            .queue_url(id.clone())
             .send()
             .await
             .map_err(aws_error)?;
-        Ok(output.tags.unwrap_or_default().into_iter().collect())
+        observed.extend(output.tags.unwrap_or_default().into_iter().map(pair));
+        Ok(observed)
     }
 
     async fn sync_tags(
@@ -474,11 +480,10 @@ impl ResourceManager for QueueManager {
                 ),
             );
         };
-        let id = Self::identifier(latest)?;
         if !plan.to_remove.is_empty() {
             self.client
                 .untag_queue()
-                .queue_url(id)
+                .queue_url(Self::identifier(latest)?.to_string())
                 .set_tag_keys(Some(plan.to_remove.clone()))
                 .send()
                 .await
@@ -487,7 +492,7 @@ impl ResourceManager for QueueManager {
         if !plan.to_set.is_empty() {
             self.client
                 .tag_queue()
-                .queue_url(id)
+                .queue_url(Self::identifier(latest)?.to_string())
                 .set_tags(Some(plan.to_set.clone().into_iter().collect()))
                 .send()
                 .await
