@@ -247,3 +247,18 @@ fn naming_rules_reproduce_every_ack_field_name() {
 fn normalise(name: &str) -> String {
     name.replace('_', "").to_lowercase()
 }
+
+/// ACK's shared kinds the runtime serves (hand-written CRDs in `crds/`): every field path of
+/// ACK's CRD exists in ours with the same type, format, required properties and immutability,
+/// and ours has no field ACK's lacks.
+const SHARED_KINDS: &[&str] = &["services.k8s.aws_fieldexports.yaml"];
+
+#[test]
+fn shared_kinds_have_acks_schema() {
+    for file in SHARED_KINDS {
+        let ack = schema_nodes(&ack_compat_dir().join("crds").join(file));
+        let ours = schema_nodes(&repo_root().join("crds").join(file));
+        assert!(!ack.is_empty(), "{file}: ACK's CRD has fields");
+        assert_eq!(ours, ack, "{file}: ours differs from ACK's");
+    }
+}

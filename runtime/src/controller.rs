@@ -227,7 +227,7 @@ fn key_of(obj: &impl Resource) -> String {
     )
 }
 
-fn deletion_requested<K: Resource>(obj: &K) -> Option<u64> {
+pub(crate) fn deletion_requested<K: Resource>(obj: &K) -> Option<u64> {
     let mut hasher = DefaultHasher::new();
     obj.meta()
         .deletion_timestamp

@@ -129,17 +129,17 @@ pub struct Flags {
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub enable_carm: bool,
 
-    /// Whether references may cross namespaces. ack-rs resolves no references yet, so nothing
-    /// crosses a namespace either way.
+    /// Whether references and FieldExports may cross namespaces (a FieldExport writing into
+    /// another namespace is refused when `false`).
     #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub enable_cross_namespace: bool,
 
-    /// ACK's FieldExport reconciler. ACK's default (on) starts; ack-rs has no FieldExport
-    /// reconciler yet, so asking for it explicitly is refused.
-    #[arg(long, num_args = 0..=1, require_equals = true,
+    /// ACK's FieldExport reconciler (on by default, as in ACK): copies fields of this
+    /// controller's resources into ConfigMaps and Secrets.
+    #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
-    pub enable_field_export_reconciler: Option<bool>,
+    pub enable_field_export_reconciler: bool,
 
     /// ACK's admission webhook server; ack-rs has no webhooks, so `true` is refused.
     #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true,
@@ -310,6 +310,8 @@ pub struct Config {
     pub default_tags: DefaultTags,
     pub feature_gates: FeatureGates,
     pub enable_carm: bool,
+    pub enable_cross_namespace: bool,
+    pub enable_field_export_reconciler: bool,
 }
 
 impl Flags {
@@ -385,13 +387,6 @@ impl Flags {
             .map_err(|e| FlagError::invalid("resource-tags", e.to_string()))?;
         let feature_gates = FeatureGates::parse(&self.feature_gates)?;
 
-        if self.enable_field_export_reconciler == Some(true) {
-            return Err(FlagError::NotBuilt {
-                flag: "enable-field-export-reconciler",
-                setting: "=true".into(),
-                what: "the FieldExport reconciler",
-            });
-        }
         if self.enable_webhook_server {
             return Err(FlagError::NotBuilt {
                 flag: "enable-webhook-server",
@@ -414,6 +409,8 @@ impl Flags {
             default_tags,
             feature_gates,
             enable_carm: self.enable_carm,
+            enable_cross_namespace: self.enable_cross_namespace,
+            enable_field_export_reconciler: self.enable_field_export_reconciler,
         })
     }
 
@@ -727,6 +724,7 @@ mod tests {
         assert_eq!(flags.resource_tags, [DEFAULT_RESOURCE_TAGS]);
         assert_eq!(flags.http_client_timeout, Duration::from_secs(60));
         assert!(flags.enable_carm && flags.enable_cross_namespace);
+        assert!(flags.enable_field_export_reconciler);
         assert!(!flags.enable_webhook_server && !flags.aws_endpoint_use_path_style);
         assert_eq!(flags.webhook_server_addr, "0.0.0.0:9433");
         let config = check(&[]).unwrap();
@@ -858,14 +856,6 @@ mod tests {
     #[test]
     fn features_not_built_are_refused_only_when_turned_on() {
         let cases = [
-            (
-                "--enable-field-export-reconciler=true",
-                "enable-field-export-reconciler",
-            ),
-            (
-                "--enable-field-export-reconciler",
-                "enable-field-export-reconciler",
-            ),
             ("--enable-webhook-server", "enable-webhook-server"),
             ("--feature-gates=TeamLevelCARM=true", "TeamLevelCARM=true"),
             (
@@ -886,6 +876,7 @@ mod tests {
         }
         for arg in [
             "--enable-field-export-reconciler=false",
+            "--enable-field-export-reconciler",
             "--enable-webhook-server=false",
             "--feature-gates=TeamLevelCARM=false,IAMRoleSelector=0",
             "--enable-carm=true",

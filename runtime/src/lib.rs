@@ -20,6 +20,7 @@
 //! | [`manager`]     | the contract a generated service manager implements       |
 //! | [`status`]      | the `status` fields every ACK resource shares             |
 //! | [`reconcile`]   | one reconcile of one CR, returning what to write back     |
+//! | [`field_export`]| ACK's FieldExport: a field copied into a ConfigMap/Secret   |
 //! | [`controller`]  | kube-runtime `Controller` wiring, applying write-backs    |
 //! | [`flags`]       | ACK's controller flags (also from the environment)        |
 //! | [`aws`]         | SDK config (retries, timeouts), call counter, rate limits |
@@ -39,6 +40,7 @@ pub mod conditions;
 pub mod controller;
 pub mod deletion;
 pub mod error;
+pub mod field_export;
 pub mod flags;
 pub mod manager;
 pub mod metrics;

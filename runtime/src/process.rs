@@ -147,11 +147,28 @@ pub async fn run_service<K: ServedKinds>(info: ServiceInfo, make_manager: K) -> 
         })
         .collect();
     info!(service, version, kind, ?options, "starting controller");
+    // One FieldExport reconciler for every kind served here.
+    let field_exports = config.enable_field_export_reconciler.then(|| {
+        let options = crate::field_export::Options {
+            watch_namespaces: config.watch_namespaces.clone(),
+            enable_cross_namespace: config.enable_cross_namespace,
+            resync: settings.requeue.default_resync,
+        };
+        tokio::spawn(crate::field_export::run(
+            client.clone(),
+            resources.clone(),
+            options,
+        ))
+    });
     let controllers = runners
         .into_iter()
         .zip(options)
         .map(|(run, options)| run(client.clone(), settings.clone(), options, metrics.clone()));
     futures::future::join_all(controllers).await;
+    if let Some(field_exports) = field_exports {
+        // It stops on the same signal.
+        let _ = field_exports.await;
+    }
     info!("controller stopped");
     Ok(())
 }

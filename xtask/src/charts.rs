@@ -160,8 +160,28 @@ pub fn generate(root: &Path, templates: &Path) -> Result<Vec<ChartFile>> {
                 contents: crd.contents,
             });
         }
+        // ACK's shared kinds (FieldExport), served by every controller, ship in every chart.
+        for name in shared_crds(&root.join("crds"))? {
+            let path = root.join("crds").join(&name);
+            out.push(ChartFile {
+                path: format!("{chart}/crds/{name}"),
+                contents: fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            });
+        }
     }
     Ok(out)
+}
+
+/// The file names of ACK's shared kinds' CRDs: `crds/services.k8s.aws_*.yaml`.
+fn shared_crds(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = walk(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .into_iter()
+        .filter(|n| n.starts_with("services.k8s.aws_") && n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The per-service values of the `@@NAME@@` placeholders.

@@ -516,11 +516,6 @@ async fn refused_flags_stop_the_start_up_naming_the_flag() {
         ),
         (
             "sqs",
-            &["--enable-field-export-reconciler=true"],
-            &["--enable-field-export-reconciler"],
-        ),
-        (
-            "sqs",
             &["--feature-gates", "IAMRoleSelector=true"],
             &["--feature-gates", "IAMRoleSelector=true"],
         ),

@@ -119,4 +119,34 @@ events about them, and reading namespaces (for the namespace deletion-policy ann
     - get
     - list
     - watch
+{{- if .Values.enableFieldExportReconciler }}
+- apiGroups:
+    - services.k8s.aws
+  resources:
+    - fieldexports
+  verbs:
+    - get
+    - list
+    - watch
+    - patch
+    - update
+- apiGroups:
+    - services.k8s.aws
+  resources:
+    - fieldexports/status
+  verbs:
+    - get
+    - patch
+    - update
+- apiGroups:
+    - ""
+  resources:
+    - configmaps
+    - secrets
+  verbs:
+    - get
+    - create
+    - patch
+    - delete
+{{- end }}
 {{- end -}}

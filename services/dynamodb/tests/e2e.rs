@@ -11,12 +11,14 @@ use std::time::{Duration, Instant};
 
 use ack_dynamodb::{Table, TableManager};
 use ack_runtime::aws::CallCounter;
+use ack_runtime::field_export::{self, FieldExport};
 use ack_runtime::metrics::Metrics;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput,
     ScalarAttributeType, StreamViewType, TableDescription, Tag,
 };
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use testenv::controllers::ACCOUNT;
@@ -1072,4 +1074,71 @@ async fn class_encryption_on_demand_throughput_and_contributor_insights_are_appl
             .all(|r| r.status < 400 || r.operation == "DescribeTable"),
         "no refused call: {calls:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_export_writes_the_table_arn_into_a_secret_and_cleans_it_up() {
+    let env = TestEnv::get();
+    let crd =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crds/services.k8s.aws_fieldexports.yaml");
+    env.install_crds(&[&crd])
+        .await
+        .expect("installing the FieldExport CRD");
+    let w = world("ddb-export").await;
+    let client = env.client().await;
+    let exporter = tokio::spawn(field_export::run(
+        client.clone(),
+        vec![kube::api::ApiResource::erase::<Table>(&())],
+        field_export::Options {
+            watch_namespaces: vec![w.namespace.clone()],
+            enable_cross_namespace: true,
+            resync: Duration::from_secs(3600),
+        },
+    ));
+    let exports: Api<FieldExport> = Api::namespaced(client.clone(), &w.namespace);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &w.namespace);
+    let name = unique("export");
+    w.create(&table(&name, basic_spec(&name), &[])).await;
+    let fe: FieldExport = serde_json::from_value(json!({
+        "apiVersion": "services.k8s.aws/v1alpha1",
+        "kind": "FieldExport",
+        "metadata": { "name": "arn" },
+        "spec": {
+            "from": {
+                "path": ".status.ackResourceMetadata.arn",
+                "resource": { "group": "dynamodb.services.k8s.aws", "kind": "Table", "name": name },
+            },
+            "to": { "kind": "secret", "name": "table", "key": "TABLE_ARN" },
+        },
+    }))
+    .unwrap();
+    exports.create(&PostParams::default(), &fe).await.unwrap();
+    w.synced(&name).await;
+    let arn = format!(
+        "arn:aws:dynamodb:{}:{ACCOUNT}:table/{name}",
+        env.endpoints.region
+    );
+    let secret = eventually("the table ARN in Secret table", || async {
+        let secret = secrets.get_opt("table").await.unwrap()?;
+        let value = secret.data.as_ref()?.get("TABLE_ARN")?.0.clone();
+        (value == arn.as_bytes()).then_some(secret)
+    })
+    .await;
+    assert_eq!(secret.metadata.owner_references.unwrap()[0].name, "arn");
+
+    exports
+        .delete("arn", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the Secret the export created to be gone", || async {
+        secrets
+            .get_opt("table")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    exporter.abort();
+    w.delete(&name).await;
 }

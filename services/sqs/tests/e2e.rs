@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 
 use ack_runtime::aws::CallCounter;
 use ack_runtime::clients::{ManagerContext, Managers};
+use ack_runtime::field_export::{self, FieldExport};
 use ack_runtime::metrics::Metrics;
 use ack_sqs::{Queue, QueueManager};
 use aws_sdk_sqs::types::QueueAttributeName;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use testenv::controllers::ACCOUNT;
@@ -794,4 +797,192 @@ async fn each_queue_lives_in_its_region_and_cannot_move() {
     w.delete(&inherited).await;
     assert_eq!(url_in(annotated, &own).await, None);
     assert_eq!(url_in(namespaced, &inherited).await, None);
+}
+
+/// A FieldExport of `path` of Queue `queue` into `to`.
+fn field_export(name: &str, queue: &str, path: &str, to: Value) -> FieldExport {
+    serde_json::from_value(json!({
+        "apiVersion": "services.k8s.aws/v1alpha1",
+        "kind": "FieldExport",
+        "metadata": { "name": name },
+        "spec": {
+            "from": {
+                "path": path,
+                "resource": { "group": "sqs.services.k8s.aws", "kind": "Queue", "name": queue },
+            },
+            "to": to,
+        },
+    }))
+    .expect("a valid FieldExport")
+}
+
+fn export_condition(fe: &FieldExport, type_: &str) -> Option<(String, String)> {
+    let list = &fe.status.as_ref()?.conditions;
+    let c = list.iter().find(|c| c.type_ == type_)?;
+    Some((
+        format!("{:?}", c.status),
+        c.reason.clone().unwrap_or_default(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_exports_write_update_and_clean_up_configmaps() {
+    let env = TestEnv::get();
+    let crd =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crds/services.k8s.aws_fieldexports.yaml");
+    env.install_crds(&[&crd])
+        .await
+        .expect("installing the FieldExport CRD");
+    let w = world("sqs-export").await;
+    let client = env.client().await;
+    let exporter = tokio::spawn(field_export::run(
+        client.clone(),
+        vec![kube::api::ApiResource::erase::<Queue>(&())],
+        field_export::Options {
+            watch_namespaces: vec![w.namespace.clone()],
+            enable_cross_namespace: false,
+            resync: Duration::from_secs(3600),
+        },
+    ));
+    let _stop = AbortOnDrop(exporter);
+    let exports: Api<FieldExport> = Api::namespaced(client.clone(), &w.namespace);
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &w.namespace);
+    // A ConfigMap the app owns already: exports add keys to it and never delete it.
+    let app: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "app"}, "data": {"mine": "kept"}
+    }))
+    .unwrap();
+    config_maps
+        .create(&PostParams::default(), &app)
+        .await
+        .unwrap();
+
+    let name = unique("export");
+    w.create(&queue(
+        &name,
+        json!({"queueName": name, "delaySeconds": "0"}),
+        &[],
+    ))
+    .await;
+    let make = |fe: FieldExport| {
+        let exports = exports.clone();
+        async move { exports.create(&PostParams::default(), &fe).await.unwrap() }
+    };
+    make(field_export(
+        "url",
+        &name,
+        ".status.queueURL",
+        json!({"kind": "configmap", "name": "queue-url", "key": "QUEUE_URL"}),
+    ))
+    .await;
+    make(field_export(
+        "delay",
+        &name,
+        ".spec.delaySeconds",
+        json!({"kind": "configmap", "name": "app"}),
+    ))
+    .await;
+    // Bad ones: a path jq's field syntax does not parse, another namespace while
+    // --enable-cross-namespace=false.
+    make(field_export(
+        "bad-path",
+        &name,
+        "status.queueURL",
+        json!({"kind": "configmap", "name": "bad-path"}),
+    ))
+    .await;
+    make(field_export(
+        "elsewhere",
+        &name,
+        ".status.queueURL",
+        json!({"kind": "configmap", "name": "elsewhere", "namespace": "default"}),
+    ))
+    .await;
+
+    let url = queue_url_of(&w.synced(&name).await);
+    let delay_key = format!("{}.delay", w.namespace);
+    let value = |cm: &str, key: &str| {
+        let (config_maps, cm, key) = (config_maps.clone(), cm.to_string(), key.to_string());
+        async move {
+            config_maps
+                .get_opt(&cm)
+                .await
+                .unwrap()
+                .and_then(|c| c.data?.get(&key).cloned())
+        }
+    };
+    eventually("the queue URL in ConfigMap queue-url", || async {
+        (value("queue-url", "QUEUE_URL").await.as_deref() == Some(url.as_str())).then_some(())
+    })
+    .await;
+    eventually("the delay in ConfigMap app", || async {
+        (value("app", &delay_key).await.as_deref() == Some("0")).then_some(())
+    })
+    .await;
+    assert_eq!(value("app", "mine").await.as_deref(), Some("kept"));
+    let created = config_maps.get("queue-url").await.unwrap();
+    assert_eq!(created.owner_references()[0].kind, "FieldExport");
+    assert!(
+        config_maps
+            .get("app")
+            .await
+            .unwrap()
+            .owner_references()
+            .is_empty()
+    );
+    for good in ["url", "delay"] {
+        let fe = exports.get(good).await.unwrap();
+        assert_eq!(
+            export_condition(&fe, SYNCED).map(|c| c.0),
+            Some("True".into()),
+            "{good}"
+        );
+    }
+    for (bad, reason) in [
+        ("bad-path", "InvalidPath"),
+        ("elsewhere", "CrossNamespaceDisabled"),
+    ] {
+        let fe = eventually(&format!("{bad} to be Terminal"), || async {
+            let fe = exports.get(bad).await.unwrap();
+            export_condition(&fe, TERMINAL).is_some().then_some(fe)
+        })
+        .await;
+        assert_eq!(export_condition(&fe, TERMINAL).unwrap().1, reason, "{bad}");
+    }
+    assert!(config_maps.get_opt("bad-path").await.unwrap().is_none());
+    let default: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    assert!(default.get_opt("elsewhere").await.unwrap().is_none());
+
+    // The source changes: the export follows.
+    w.patch(&name, json!({"spec": {"delaySeconds": "7"}})).await;
+    eventually("the new delay in ConfigMap app", || async {
+        (value("app", &delay_key).await.as_deref() == Some("7")).then_some(())
+    })
+    .await;
+
+    // Deleting an export deletes what it created, and only that.
+    for fe in ["url", "delay", "bad-path", "elsewhere"] {
+        exports.delete(fe, &DeleteParams::default()).await.unwrap();
+    }
+    eventually("the exports to be gone", || async {
+        exports
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    assert!(config_maps.get_opt("queue-url").await.unwrap().is_none());
+    assert_eq!(value("app", "mine").await.as_deref(), Some("kept"));
+    w.delete(&name).await;
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
