@@ -28,6 +28,7 @@ _TAGGERS: dict[str, tuple[str, Callable[[str, dict[str, str]], bool]]] = {
     "s3": ("bucket name", moto_state.add_bucket_tags),
     "sqs": ("queue URL", moto_state.add_queue_tags),
     "dynamodb": ("table ARN", moto_state.add_table_tags),
+    "sns": ("topic ARN", moto_state.add_topic_tags),
 }
 
 

@@ -129,6 +129,18 @@ def add_table_tags(table_arn: str, tags: dict[str, str]) -> bool:
     return True
 
 
+# --- SNS --------------------------------------------------------------------------------
+
+
+def add_topic_tags(topic_arn: str, tags: dict[str, str]) -> bool:
+    for backend in _region_backends("sns"):
+        topic = backend.topics.get(topic_arn)
+        if topic is not None:
+            topic._tags = {**(topic._tags or {}), **tags}
+            return True
+    return False
+
+
 # --- CloudFormation ---------------------------------------------------------------------
 
 

@@ -27,6 +27,11 @@ def sqs(emulator):
 
 
 @pytest.fixture(scope="session")
+def sns(emulator):
+    return emulator.client("sns")
+
+
+@pytest.fixture(scope="session")
 def dynamodb(emulator):
     return emulator.client("dynamodb")
 

@@ -212,6 +212,44 @@ def test_dynamodb_untag_resource_with_a_reserved_key_is_refused(dynamodb, emulat
     assert table_tags(dynamodb, table) == [("aws:cloudformation:stack-name", "s")]
 
 
+def _topic_tags(sns, arn):
+    return sorted((t["Key"], t["Value"]) for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"])
+
+
+@pytest.mark.parametrize("key", ["aws:owner", "AWS:owner"])
+def test_sns_tag_resource_with_a_reserved_key_is_refused(sns, key):
+    topic = sns.create_topic(Name=unique("t"))["TopicArn"]
+    with pytest.raises(ClientError) as refused:
+        sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "team", "Value": "b"}, {"Key": key, "Value": "me"}])
+    assert aws_error(refused) == (400, "InvalidParameter", _reserved_message(key))
+    assert _topic_tags(sns, topic) == []
+
+    sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "team", "Value": "b"}, {"Key": "awsome", "Value": "y"}])
+    assert _topic_tags(sns, topic) == [("awsome", "y"), ("team", "b")]
+
+
+def test_sns_untag_resource_with_a_reserved_key_is_refused(sns, emulator):
+    topic = sns.create_topic(Name=unique("t"), Tags=[{"Key": "team", "Value": "blue"}])["TopicArn"]
+    emulator.give_system_tags("sns", topic, {"aws:cloudformation:stack-name": "s"})
+    with pytest.raises(ClientError) as refused:
+        sns.untag_resource(ResourceArn=topic, TagKeys=["team", "aws:cloudformation:stack-name"])
+    expected = _reserved_message("aws:cloudformation:stack-name")
+    assert aws_error(refused) == (400, "InvalidParameter", expected)
+    assert _topic_tags(sns, topic) == [("aws:cloudformation:stack-name", "s"), ("team", "blue")]
+
+    sns.untag_resource(ResourceArn=topic, TagKeys=["team"])
+    assert _topic_tags(sns, topic) == [("aws:cloudformation:stack-name", "s")]
+
+
+def test_sns_create_topic_with_a_reserved_tag_is_refused(sns):
+    name = unique("t")
+    with pytest.raises(ClientError) as refused:
+        sns.create_topic(Name=name, Tags=[{"Key": "aws:owner", "Value": "me"}])
+    assert aws_error(refused) == (400, "InvalidParameter", _reserved_message("aws:owner"))
+    arns = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert not any(arn.endswith(f":{name}") for arn in arns)
+
+
 def test_dynamodb_create_table_with_a_reserved_tag_is_refused(dynamodb):
     with pytest.raises(ClientError) as refused:
         dynamodb.create_table(

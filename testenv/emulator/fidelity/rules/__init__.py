@@ -10,7 +10,11 @@ from .input_validation import (
     S3BucketPolicyMustBeJson,
     SqsAttributesMustParse,
 )
-from .reserved_tag_prefix import DynamoDbRefusesReservedTagKeys, SqsRefusesReservedTagKeys
+from .reserved_tag_prefix import (
+    DynamoDbRefusesReservedTagKeys,
+    SnsRefusesReservedTagKeys,
+    SqsRefusesReservedTagKeys,
+)
 from .s3_read_shapes import (
     S3BucketAbacIsServed,
     S3GetBucketAccelerateShape,
@@ -43,6 +47,7 @@ ALL_RULES: list[Rule] = [
     SqsKeepsRedriveAllowPolicy(),
     DynamoDbCreateTableRequiredMembers(),
     DynamoDbRefusesReservedTagKeys(),
+    SnsRefusesReservedTagKeys(),
     DynamoDbTaggingNeedsAnExistingTable(),
     DynamoDbTagResourceReplacesValues(),
     DynamoDbTableSettingsAreKept(),
