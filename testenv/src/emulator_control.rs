@@ -113,7 +113,7 @@ impl EmulatorControl {
     }
 
     /// Gives a resource `aws:` system tags, as AWS itself does outside its public API.
-    /// `resource` is a bucket name, queue URL or table ARN.
+    /// `resource` is a bucket name, queue URL, table ARN or topic ARN.
     pub fn set_system_tags(
         &self,
         service: &str,

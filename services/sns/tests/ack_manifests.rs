@@ -114,7 +114,10 @@ async fn values(
             .await
             .map_err(|e| format!("GetQueueAttributes: {e:?}"))?
             .attributes
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
             .unwrap_or_default();
         values.insert("TOPIC_ARN", topic_arn.clone());
         values.insert("ENDPOINT", queue_arn);
@@ -138,7 +141,8 @@ async fn run_manifest(ctx: &Ctx, file: &str, text: &str) -> Result<(), String> {
         .as_str()
         .ok_or("no metadata.name")?
         .to_string();
-    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ctx.namespace, &resource);
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), &ctx.namespace, &resource);
     // Strict field validation: a field our CRD lacks is refused, not silently pruned.
     api.patch(
         &name,

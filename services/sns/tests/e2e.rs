@@ -174,7 +174,7 @@ impl World {
 
 fn user_tags(tags: &[(String, String)]) -> Vec<(&str, &str)> {
     tags.iter()
-        .filter(|(k, _)| !k.starts_with("services.k8s.aws/"))
+        .filter(|(k, _)| !k.starts_with("services.k8s.aws/") && !k.starts_with("aws:"))
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect()
 }
@@ -272,6 +272,20 @@ async fn topic_adopted_by_arn() {
         .await
         .unwrap();
     let arn = made.topic_arn.unwrap();
+    // As CloudFormation leaves them: the controller never puts them in the CR nor removes them.
+    let system = std::collections::BTreeMap::from([(
+        "aws:cloudformation:stack-name".to_string(),
+        "stack-1".to_string(),
+    )]);
+    let a = arn.clone();
+    tokio::task::spawn_blocking(move || {
+        TestEnv::get()
+            .emulator()
+            .set_system_tags("sns", &a, &system)
+    })
+    .await
+    .unwrap()
+    .expect("giving the topic system tags");
     let topic: Topic = cr(
         "Topic",
         &name,
@@ -295,15 +309,30 @@ async fn topic_adopted_by_arn() {
         "{tags:?}"
     );
 
-    let patch = json!({"spec": {"displayName": "managed"}});
+    assert!(
+        !tags
+            .iter()
+            .any(|t| t.key.as_deref().is_some_and(|k| k.starts_with("aws:")))
+    );
+
+    // A tag change on the adopted topic keeps AWS's system tag.
+    let patch =
+        json!({"spec": {"displayName": "managed", "tags": [{"key": "team", "value": "x"}]}});
     w.topics
         .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .unwrap();
     eventually("the managed display name in AWS", || async {
-        (w.topic_attribute(&arn, "DisplayName").await.as_deref() == Some("managed")).then_some(())
+        (w.topic_attribute(&arn, "DisplayName").await.as_deref() == Some("managed")
+            && user_tags(&w.topic_tags(&arn).await) == [("team", "x")])
+        .then_some(())
     })
     .await;
+    let tags = w.topic_tags(&arn).await;
+    assert!(
+        tags.contains(&("aws:cloudformation:stack-name".into(), "stack-1".into())),
+        "{tags:?}"
+    );
     w.topics
         .delete(&name, &DeleteParams::default())
         .await
