@@ -251,6 +251,26 @@ pub struct Setter {
     /// action `ENABLE`); the hook refuses a value no spelling matches. Output-wrapper style only.
     #[serde(default)]
     pub to_aws: bool,
+    /// Existing top-level spec fields (CRD names) this setter writes, instead of introducing
+    /// `field` (which then only names the setter, in `status.declaredSubresources`): for values
+    /// whose shape is not the put call's, such as S3's `acl` and `grant*` headers, which
+    /// PutBucketAcl takes but GetBucketAcl answers as a list of grants. The setter's value is
+    /// the object of those fields, so `reset` and `aws_default` are objects keyed by them.
+    /// Needs `put_hook` and `get_hook`. Fields the create call takes are not put again after it.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// With `fields`: the hand-written function (in the kind's hooks module) that makes the put
+    /// call from the desired spec: `async fn(client, id: &str, desired: &Spec) ->
+    /// Result<(), ReconcileError>`.
+    pub put_hook: Option<String>,
+    /// With `fields`: the hand-written function that reads AWS into the spec's fields (`None`
+    /// when not configured): `async fn(client, id: &str, spec: &mut Spec) -> Result<(),
+    /// ReconcileError>`; on entry `spec` holds the desired values, so AWS's answer can be
+    /// written in the spec's own terms (one of several equivalent spellings).
+    pub get_hook: Option<String>,
+    /// `false`: adoption does not fill this setter in from AWS (it duplicates another setter
+    /// that does, as S3's `objectOwnership` does `ownershipControls`, which ACK adopts).
+    pub adopt: Option<bool>,
 }
 
 /// A field that no operation shape provides directly; hooks fill it.

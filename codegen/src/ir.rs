@@ -166,6 +166,21 @@ pub struct Setter {
     pub put_defaults: Option<String>,
     /// The put sends the `<field>_to_aws` hook's answer (see the config key).
     pub to_aws: bool,
+    /// Existing top-level spec fields (CRD names) the setter writes through its hooks; empty
+    /// when the setter has its own spec field `field`.
+    pub fields: Vec<String>,
+    /// Hand-written put and get functions (with `fields`).
+    pub put_hook: Option<String>,
+    pub get_hook: Option<String>,
+    /// Adoption fills it in from AWS (see the config key).
+    pub adopt: bool,
+}
+
+impl Setter {
+    /// Whether hand-written hooks make its calls (it writes existing fields).
+    pub fn hooked(&self) -> bool {
+        !self.fields.is_empty()
+    }
 }
 
 /// The status field where a kind with setters records which setter fields its spec declared
@@ -356,6 +371,9 @@ impl Resource {
             );
             if let Some(reset) = &s.reset {
                 let _ = writeln!(w, "    reset {reset}");
+            }
+            if s.hooked() {
+                let _ = writeln!(w, "    fields {} (hooks)", s.fields.join(", "));
             }
         }
         let _ = writeln!(

@@ -146,7 +146,18 @@ pub trait ResourceManager: Send + Sync + 'static {
     fn spec_tags(&self, resource: &Self::Resource) -> Option<Tags>;
 
     /// Replaces the spec's tags (used when adopting: the runtime passes user-visible tags only).
+    /// As ACK writes them: an empty set is no list or map at all (the structure holding it, if
+    /// any, stays).
     fn set_spec_tags(&self, resource: &mut Self::Resource, tags: Tags);
+
+    /// Leaves the spec without a tag field, for adopting a resource that has no tags at all
+    /// (ACK leaves the field out; a resource with only system tags gets [`set_spec_tags`]
+    /// with none). By default the same as setting no tags.
+    ///
+    /// [`set_spec_tags`]: Self::set_spec_tags
+    fn clear_spec_tags(&self, resource: &mut Self::Resource) {
+        self.set_spec_tags(resource, Tags::new());
+    }
 
     /// Every tag AWS has on the resource, system tags included.
     fn read_tags(

@@ -338,7 +338,11 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                 let observed = m.read_tags(&latest).await?;
                 let mut adopted = latest.clone();
                 let keys = self.input.settings.default_tags.keys();
-                m.set_spec_tags(&mut adopted, tags::user_visible_tags(&observed, &keys));
+                if observed.is_empty() {
+                    m.clear_spec_tags(&mut adopted);
+                } else {
+                    m.set_spec_tags(&mut adopted, tags::user_visible_tags(&observed, &keys));
+                }
                 self.spec = Some(status::spec_value(&adopted));
                 self.mark_adopted();
                 self.record(&latest);

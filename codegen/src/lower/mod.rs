@@ -59,9 +59,11 @@ fn sdk_shapes(
     let mut pending: Vec<String> = Vec::new();
     for r in resources {
         let ops = &r.operations;
+        // A hooked setter's calls are hand-written: their shapes are not converted.
         let setter_ops = r
             .setters
             .iter()
+            .filter(|s| !s.hooked())
             .flat_map(|s| [Some(&s.put), Some(&s.get), s.delete.as_ref()]);
         let tag_ops = r
             .tags
@@ -92,7 +94,7 @@ fn sdk_shapes(
             }
         }
         // Setter values travel in their put inputs and get outputs.
-        for s in &r.setters {
+        for s in r.setters.iter().filter(|s| !s.hooked()) {
             pending.extend(s.put.input.iter().chain(&s.get.output).cloned());
         }
     }
@@ -712,6 +714,10 @@ fn setters(
 ) -> Result<Vec<ir::Setter>, Error> {
     let mut setters = Vec::new();
     for s in &res.setters {
+        if !s.fields.is_empty() || s.put_hook.is_some() || s.get_hook.is_some() {
+            setters.push(hooked_setter(cx, s, spec, &setters)?);
+            continue;
+        }
         let put = cx.operation(&s.put, None)?;
         let Some(put_input) = &put.input else {
             return Err(cx.error(format!("{} has no input", s.put)));
@@ -813,9 +819,112 @@ fn setters(
             empty_means_absent: s.empty_means_absent,
             put_defaults: s.put_defaults.clone(),
             to_aws: s.to_aws,
+            fields: Vec::new(),
+            put_hook: None,
+            get_hook: None,
+            adopt: s.adopt.unwrap_or(true),
         });
     }
     Ok(setters)
+}
+
+/// A setter over existing top-level spec fields whose calls are hand-written hooks.
+fn hooked_setter(
+    cx: &Context<'_>,
+    s: &config::Setter,
+    spec: &[Field],
+    earlier: &[ir::Setter],
+) -> Result<ir::Setter, Error> {
+    let name = naming::field_name(&s.field);
+    let (Some(put_hook), Some(get_hook), false) = (&s.put_hook, &s.get_hook, s.fields.is_empty())
+    else {
+        return Err(cx.error(format!(
+            "setter {}: `fields`, `put_hook` and `get_hook` go together",
+            s.field
+        )));
+    };
+    let unused = [
+        ("member", s.member.is_some()),
+        ("get_member", s.get_member.is_some()),
+        ("list", s.list),
+        ("empty_means_absent", s.empty_means_absent),
+        ("put_defaults", s.put_defaults.is_some()),
+        ("to_aws", s.to_aws),
+    ];
+    if let Some((key, _)) = unused.iter().find(|(_, set)| *set) {
+        return Err(cx.error(format!(
+            "setter {}: `{key}` is for setters with their own field, not `fields`",
+            s.field
+        )));
+    }
+    for field in &s.fields {
+        if !spec.iter().any(|f| f.name == *field) {
+            return Err(cx.error(format!(
+                "setter {}: {field} is not a top-level spec field",
+                s.field
+            )));
+        }
+        if let Some(other) = earlier.iter().find(|o| o.fields.contains(field)) {
+            return Err(cx.error(format!(
+                "setter {}: {field} is already written by setter {}",
+                s.field, other.field
+            )));
+        }
+    }
+    if spec
+        .iter()
+        .any(|f| f.name == name && !s.fields.contains(&name))
+    {
+        return Err(cx.error(format!(
+            "setter {}: its name {name} is another spec field",
+            s.field
+        )));
+    }
+    if s.reset.is_some() && s.delete.is_some() {
+        return Err(cx.error(format!(
+            "setter {}: `reset` is for setters without `delete`",
+            s.field
+        )));
+    }
+    for (key, value) in [("reset", &s.reset), ("aws_default", &s.aws_default)] {
+        let Some(value) = value else { continue };
+        let object = serde_json::from_str::<serde_json::Value>(value)
+            .map_err(|e| cx.error(format!("setter {}: `{key}` is not JSON: {e}", s.field)))?;
+        let keys_ok = object
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| s.fields.contains(k)));
+        if !keys_ok {
+            return Err(cx.error(format!(
+                "setter {}: `{key}` is a JSON object of its `fields`",
+                s.field
+            )));
+        }
+    }
+    let put = cx.operation(&s.put, None)?;
+    let get = cx.operation(&s.get, None)?;
+    Ok(ir::Setter {
+        field: name,
+        put,
+        put_member: String::new(),
+        get,
+        get_member: None,
+        delete: s
+            .delete
+            .as_deref()
+            .map(|d| cx.operation(d, None))
+            .transpose()?,
+        list: false,
+        absent_codes: s.absent_codes.clone(),
+        reset: s.reset.clone(),
+        aws_default: s.aws_default.clone(),
+        empty_means_absent: false,
+        put_defaults: None,
+        to_aws: false,
+        fields: s.fields.clone(),
+        put_hook: Some(put_hook.clone()),
+        get_hook: Some(get_hook.clone()),
+        adopt: s.adopt.unwrap_or(true),
+    })
 }
 
 /// The status field recording which setter fields the spec declared when last applied.

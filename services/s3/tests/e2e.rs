@@ -932,7 +932,14 @@ async fn object_lock_is_put_enabled_and_stays_in_sync() {
     });
     w.create(&bucket(&name, spec, &[])).await;
     let synced = w.synced(&name).await;
-    assert_eq!(declared(&synced), ["objectLockConfiguration", "versioning"]);
+    assert_eq!(
+        declared(&synced),
+        [
+            "objectLockConfiguration",
+            "objectLockEnabledForBucket",
+            "versioning"
+        ]
+    );
     assert_eq!(
         synced
             .spec
@@ -964,6 +971,7 @@ async fn object_lock_is_put_enabled_and_stays_in_sync() {
         [
             "HeadBucket",
             "GetBucketVersioning",
+            "GetObjectLockConfiguration",
             "GetObjectLockConfiguration",
             "GetBucketTagging",
         ]
@@ -1048,4 +1056,317 @@ async fn versioning_and_replication_are_written_in_the_order_aws_needs() {
         "replication deleted, then versioning suspended, nothing refused"
     );
     w.delete(&name).await;
+}
+
+/// The writes (Put / Delete calls) about a bucket since `from` calls, with whether each succeeded.
+async fn writes_since(name: &str, from: usize) -> Vec<(String, bool)> {
+    requests_for(name).await[from..]
+        .iter()
+        .filter(|r| r.operation.starts_with("Put") || r.operation.starts_with("Delete"))
+        .filter(|r| r.operation != "PutBucketTagging")
+        .map(|r| (r.operation.clone(), r.status < 300))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acl_on_an_existing_bucket_lets_logging_deliver_to_it() {
+    let w = world("s3-acl").await;
+    let name = unique("acl");
+    w.create(&bucket(&name, json!({"name": name}), &[])).await;
+    w.synced(&name).await;
+    let before = quiet(&name).await;
+
+    // As ACK's bucket_logging.yaml, on a bucket that exists: logging into the bucket itself
+    // needs the log-delivery group's grants, which the ACL gives; it is put first.
+    w.patch(
+        &name,
+        json!({"spec": {
+            "acl": "log-delivery-write",
+            "logging": {"loggingEnabled": {"targetBucket": name, "targetPrefix": "logging-"}},
+        }}),
+    )
+    .await;
+    let b = eventually("Synced with the ACL and logging declared", || async {
+        let b = w.api.get(&name).await.unwrap();
+        let synced = condition(&b, SYNCED).is_some_and(|c| c.0 == "True");
+        (synced && declared(&b) == ["acl", "logging"]).then_some(b)
+    })
+    .await;
+    assert!(
+        condition(&b, TERMINAL).is_none_or(|c| c.0 != "True"),
+        "{:?}",
+        condition(&b, TERMINAL)
+    );
+    assert_eq!(
+        writes_since(&name, before).await,
+        [
+            ("PutBucketAcl".to_string(), true),
+            ("PutBucketLogging".to_string(), true)
+        ]
+    );
+    let acl = w.s3.get_bucket_acl().bucket(&name).send().await.unwrap();
+    let log_delivery: Vec<&str> = acl
+        .grants()
+        .iter()
+        .filter(|g| {
+            g.grantee().and_then(|g| g.uri())
+                == Some("http://acs.amazonaws.com/groups/s3/LogDelivery")
+        })
+        .filter_map(|g| g.permission().map(|p| p.as_str()))
+        .collect();
+    assert_eq!(log_delivery.len(), 2, "{log_delivery:?}");
+    assert!(log_delivery.contains(&"WRITE") && log_delivery.contains(&"READ_ACP"));
+    let logging =
+        w.s3.get_bucket_logging()
+            .bucket(&name)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        logging.logging_enabled().map(|l| l.target_bucket()),
+        Some(name.as_str())
+    );
+
+    // In sync: a resync reads the ACL and logging back and writes nothing.
+    let resync = resync_calls(&w, &name, 1).await;
+    assert_eq!(
+        operations(&resync),
+        [
+            "HeadBucket",
+            "GetBucketAcl",
+            "GetBucketLogging",
+            "GetBucketTagging"
+        ]
+    );
+
+    // Grant headers instead of a canned ACL: the owner keeps full control, everyone may read.
+    let owner = acl.owner().and_then(|o| o.id()).unwrap().to_string();
+    let before = quiet(&name).await;
+    w.patch(
+        &name,
+        json!({"spec": {
+            "acl": null,
+            "logging": null,
+            "grantFullControl": format!("id={owner}"),
+            "grantRead": "uri=http://acs.amazonaws.com/groups/global/AllUsers",
+        }}),
+    )
+    .await;
+    eventually("the grants in AWS and Synced", || async {
+        let b = w.api.get(&name).await.unwrap();
+        let synced = condition(&b, SYNCED).is_some_and(|c| c.0 == "True");
+        let acl = w.s3.get_bucket_acl().bucket(&name).send().await.unwrap();
+        let all_users_read = acl.grants().iter().any(|g| {
+            g.grantee().and_then(|g| g.uri())
+                == Some("http://acs.amazonaws.com/groups/global/AllUsers")
+                && g.permission().map(|p| p.as_str()) == Some("READ")
+        });
+        (synced && all_users_read && declared(&b) == ["acl"]).then_some(())
+    })
+    .await;
+    let logging =
+        w.s3.get_bucket_logging()
+            .bucket(&name)
+            .send()
+            .await
+            .unwrap();
+    assert!(logging.logging_enabled().is_none(), "logging undone");
+    // Logging (after the ACL in the order) is undone first, then the ACL put.
+    assert_eq!(
+        writes_since(&name, before).await,
+        [
+            ("PutBucketLogging".to_string(), true),
+            ("PutBucketAcl".to_string(), true)
+        ]
+    );
+    let resync = resync_calls(&w, &name, 2).await;
+    assert_eq!(
+        operations(&resync),
+        ["HeadBucket", "GetBucketAcl", "GetBucketTagging"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_ownership_is_applied_to_an_existing_bucket() {
+    let w = world("s3-ownership").await;
+    let name = unique("ownership");
+    w.create(&bucket(&name, json!({"name": name}), &[])).await;
+    w.synced(&name).await;
+    let ownership = |w: &World| {
+        let s3 = w.s3.clone();
+        let name = name.clone();
+        async move {
+            match s3
+                .get_bucket_ownership_controls()
+                .bucket(&name)
+                .send()
+                .await
+            {
+                Ok(o) => o
+                    .ownership_controls()
+                    .and_then(|c| c.rules().first())
+                    .map(|r| r.object_ownership().as_str().to_string()),
+                Err(e) if e.code() == Some("OwnershipControlsNotFoundError") => None,
+                Err(e) => panic!("GetBucketOwnershipControls: {e:?}"),
+            }
+        }
+    };
+    w.patch(
+        &name,
+        json!({"spec": {"objectOwnership": "BucketOwnerPreferred"}}),
+    )
+    .await;
+    eventually("ownership in AWS and Synced", || async {
+        let b = w.api.get(&name).await.unwrap();
+        let synced = condition(&b, SYNCED).is_some_and(|c| c.0 == "True");
+        let aws = ownership(&w).await;
+        (synced
+            && declared(&b) == ["objectOwnership"]
+            && aws.as_deref() == Some("BucketOwnerPreferred"))
+        .then_some(())
+    })
+    .await;
+    let resync = resync_calls(&w, &name, 1).await;
+    assert_eq!(
+        operations(&resync),
+        [
+            "HeadBucket",
+            "GetBucketOwnershipControls",
+            "GetBucketTagging"
+        ]
+    );
+
+    // `ownershipControls` saying otherwise is a spec error, found before any write (the
+    // ownership setter comes first in the order).
+    let before = quiet(&name).await;
+    w.patch(
+        &name,
+        json!({"spec": {"objectOwnership": "ObjectWriter", "ownershipControls": {"rules": [{"objectOwnership": "BucketOwnerEnforced"}]}}}),
+    )
+    .await;
+    let b = w.wait_for(&name, TERMINAL, "True").await;
+    let (_, _, message) = condition(&b, TERMINAL).unwrap();
+    assert!(message.contains("spec.objectOwnership"), "{message}");
+    assert_eq!(
+        ownership(&w).await.as_deref(),
+        Some("BucketOwnerPreferred"),
+        "nothing written"
+    );
+    assert_eq!(writes_since(&name, before).await, []);
+
+    // Dropped: the ownership controls are deleted.
+    w.patch(
+        &name,
+        json!({"spec": {"objectOwnership": null, "ownershipControls": null}}),
+    )
+    .await;
+    eventually("ownership controls gone and Synced", || async {
+        let b = w.api.get(&name).await.unwrap();
+        let synced = condition(&b, SYNCED).is_some_and(|c| c.0 == "True");
+        (synced && declared(&b).is_empty() && ownership(&w).await.is_none()).then_some(())
+    })
+    .await;
+    w.delete(&name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_lock_is_enabled_on_an_existing_bucket_and_never_turned_off() {
+    let w = world("s3-lock-enable").await;
+    let name = unique("lock-enable");
+    w.create(&bucket(
+        &name,
+        json!({"name": name, "versioning": {"status": "Enabled"}}),
+        &[],
+    ))
+    .await;
+    w.synced(&name).await;
+    let lock = |w: &World| {
+        let s3 = w.s3.clone();
+        let name = name.clone();
+        async move {
+            match s3
+                .get_object_lock_configuration()
+                .bucket(&name)
+                .send()
+                .await
+            {
+                Ok(o) => o
+                    .object_lock_configuration()
+                    .and_then(|c| c.object_lock_enabled())
+                    .map(|e| e.as_str().to_string()),
+                Err(e) if e.code() == Some("ObjectLockConfigurationNotFoundError") => None,
+                Err(e) => panic!("GetObjectLockConfiguration: {e:?}"),
+            }
+        }
+    };
+    assert_eq!(lock(&w).await, None);
+
+    w.patch(&name, json!({"spec": {"objectLockEnabledForBucket": true}}))
+        .await;
+    eventually("Object Lock enabled in AWS and Synced", || async {
+        let b = w.api.get(&name).await.unwrap();
+        let synced = condition(&b, SYNCED).is_some_and(|c| c.0 == "True");
+        let declares = declared(&b) == ["objectLockEnabledForBucket", "versioning"];
+        (synced && declares && lock(&w).await.as_deref() == Some("Enabled")).then_some(())
+    })
+    .await;
+    let resync = resync_calls(&w, &name, 1).await;
+    assert_eq!(
+        operations(&resync),
+        [
+            "HeadBucket",
+            "GetBucketVersioning",
+            "GetObjectLockConfiguration",
+            "GetBucketTagging"
+        ]
+    );
+
+    // It cannot be turned off: Terminal, saying so, and AWS keeps it.
+    w.patch(
+        &name,
+        json!({"spec": {"objectLockEnabledForBucket": false}}),
+    )
+    .await;
+    let b = w.wait_for(&name, TERMINAL, "True").await;
+    let (_, _, message) = condition(&b, TERMINAL).unwrap();
+    assert!(message.contains("cannot be turned off"), "{message}");
+    assert_eq!(condition(&b, SYNCED).map(|c| c.0).as_deref(), Some("False"));
+    assert_eq!(lock(&w).await.as_deref(), Some("Enabled"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adoption_writes_only_what_aws_has() {
+    let w = world("s3-adopt-only").await;
+    // One bucket whose only tags are system tags, one without any tag.
+    let system_only = unique("adopt-sys");
+    let untagged = unique("adopt-none");
+    for name in [&system_only, &untagged] {
+        w.make_bucket(name).await;
+    }
+    let (n, s) = (
+        system_only.clone(),
+        tags(&[("aws:cloudformation:stack-name", "stack-2")]),
+    );
+    tokio::task::spawn_blocking(move || TestEnv::get().emulator().set_system_tags("s3", &n, &s))
+        .await
+        .unwrap()
+        .expect("giving the bucket system tags");
+    for name in [&system_only, &untagged] {
+        let fields = json!({ "name": name }).to_string();
+        let annotations = [
+            ("services.k8s.aws/adoption-policy", "adopt"),
+            ("services.k8s.aws/adoption-fields", fields.as_str()),
+        ];
+        w.create(&bucket(name, json!({"name": name}), &annotations))
+            .await;
+    }
+    let spec = |b: &Bucket| serde_json::to_value(&b.spec).unwrap();
+    // As ACK: the tag structure AWS answered, without an empty list in it.
+    let adopted = w.synced(&system_only).await;
+    assert_eq!(spec(&adopted)["tagging"], json!({}), "{}", spec(&adopted));
+    // No tags at all: no tagging. A new bucket's own ACL (private), ownership and object lock
+    // (off) are AWS's defaults, so nothing else enters the spec.
+    let adopted = w.synced(&untagged).await;
+    assert_eq!(spec(&adopted), json!({"name": untagged}));
+    assert!(declared(&adopted).is_empty(), "{:?}", declared(&adopted));
 }

@@ -45,3 +45,37 @@ def test_s3_versioning_is_suspended_once_replication_is_deleted(s3):
     s3.delete_bucket_replication(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
+
+
+LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+def _grants(s3, bucket):
+    answer = s3.get_bucket_acl(Bucket=bucket)
+    owner = answer["Owner"]["ID"]
+    return owner, sorted(
+        (g["Grantee"]["Type"], g["Grantee"].get("URI") or g["Grantee"].get("ID"), g["Permission"])
+        for g in answer["Grants"]
+    )
+
+
+def test_s3_log_delivery_write_reads_back_as_three_grants(s3):
+    bucket = make_bucket(s3)
+    owner, grants = _grants(s3, bucket)
+    assert grants == [("CanonicalUser", owner, "FULL_CONTROL")]
+    s3.put_bucket_acl(Bucket=bucket, ACL="log-delivery-write")
+    owner, grants = _grants(s3, bucket)
+    assert grants == [
+        ("CanonicalUser", owner, "FULL_CONTROL"),
+        ("Group", LOG_DELIVERY, "READ_ACP"),
+        ("Group", LOG_DELIVERY, "WRITE"),
+    ]
+
+
+def test_s3_a_grant_header_naming_two_grantees_reads_back_as_two_grants(s3):
+    bucket = make_bucket(s3)
+    owner, _ = _grants(s3, bucket)
+    s3.put_bucket_acl(Bucket=bucket, GrantRead=f"id={owner}, uri={ALL_USERS}")
+    _, grants = _grants(s3, bucket)
+    assert grants == [("CanonicalUser", owner, "READ"), ("Group", ALL_USERS, "READ")]

@@ -149,6 +149,12 @@ impl<'a> Describe<'a> {
             )));
         };
         let identifier_member = member.as_str();
+        if let Some(s) = resource.setters.iter().find(|s| s.hooked()) {
+            return Err(unsupported(format!(
+                "setter {} writes other fields through hooks, which only the setter style supports",
+                s.field
+            )));
+        }
         let mut named = vec![&ops.read_one, &ops.delete, update];
         named.extend(resource.setters.iter().map(|s| &s.put));
         named.extend(resource.setters.iter().map(|s| &s.get));

@@ -37,11 +37,21 @@
 //! the put call always sends unless the spec sets them (not compared, so reading them back is no
 //! delta).
 //!
+//! **Hooked setters** (`fields` in the config) write existing top-level spec fields — S3's
+//! `acl` and `grant*` headers, which PutBucketAcl takes but GetBucketAcl answers as grants —
+//! through two hand-written functions the config names, `put_hook` and `get_hook`; the rest
+//! (declared-field semantics, order, delta, delete or reset, adoption) is the same as for any
+//! setter. The setter's value is the object of its fields the spec sets; the delta names the
+//! fields that differ. Fields the create call takes are not put again right after it. The
+//! generated `classify` turns an SDK error into the resource's `ReconcileError` for them.
+//!
 //! Extra hooks of this style:
 //!
 //! | hook            | signature                                                                |
 //! |-----------------|--------------------------------------------------------------------------|
 //! | `before_create` | `fn(client: &Client, desired: &mut K) -> Result<(), ReconcileError>`     |
+//! | a `put_hook`    | `async fn(client: &Client, id: &str, desired: &Spec) -> Result<(), ReconcileError>` |
+//! | a `get_hook`    | `async fn(client: &Client, id: &str, spec: &mut Spec) -> Result<(), ReconcileError>` (`spec` holds the desired values on entry) |
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -91,6 +101,14 @@ struct SetterField<'a> {
     field: &'a Field,
 }
 
+/// A setter over existing top-level spec fields, whose put and get are hand-written hooks.
+struct HookedSetter<'a> {
+    setter: &'a Setter,
+    fields: Vec<&'a Field>,
+    /// The create call takes every one of its fields: a new resource needs no put.
+    with_create: bool,
+}
+
 struct SetterPlan<'a> {
     service: &'a Service,
     resource: &'a Resource,
@@ -102,6 +120,9 @@ struct SetterPlan<'a> {
     /// Status fields the create call's output fills.
     create_outputs: Vec<&'a Field>,
     setters: Vec<SetterField<'a>>,
+    hooked: Vec<HookedSetter<'a>>,
+    /// Every setter's name but the tag setter's, in the config's order (the write order).
+    order: Vec<&'a str>,
     /// The setter that owns the tag field, when one does (its get error codes mean "no tags").
     tag_setter: Option<&'a Setter>,
     tags: &'a Tags,
@@ -255,6 +276,32 @@ impl<'a> SetterPlan<'a> {
                 .iter()
                 .position(|c| c.field == s.field.name)
         });
+        let mut hooked = Vec::new();
+        for setter in resource.setters.iter().filter(|s| s.hooked()) {
+            let fields: Vec<&Field> = setter
+                .fields
+                .iter()
+                .map(|name| {
+                    resource
+                        .spec
+                        .iter()
+                        .find(|f| f.name == *name)
+                        .expect("lowering checked hooked setter fields")
+                })
+                .collect();
+            let with_create = fields.iter().all(|f| create_inputs.contains(f));
+            hooked.push(HookedSetter {
+                setter,
+                fields,
+                with_create,
+            });
+        }
+        let order = resource
+            .setters
+            .iter()
+            .filter(|s| s.field != *tag_root)
+            .map(|s| s.field.as_str())
+            .collect();
         let declared = declared.ok_or_else(|| {
             unsupported(format!("the status has no {DECLARED_SETTERS_FIELD} field"))
         })?;
@@ -266,6 +313,8 @@ impl<'a> SetterPlan<'a> {
             create_inputs,
             create_outputs,
             setters,
+            hooked,
+            order,
             tag_setter,
             tags,
             tag_path,
@@ -293,9 +342,14 @@ impl<'a> SetterPlan<'a> {
             &self.tags.write,
         ];
         calls.extend(&self.tags.remove);
-        for s in &self.setters {
-            calls.extend([&s.setter.put, &s.setter.get]);
-            calls.extend(&s.setter.delete);
+        let all = self
+            .setters
+            .iter()
+            .map(|s| s.setter)
+            .chain(self.hooked.iter().map(|h| h.setter));
+        for s in all {
+            calls.extend([&s.put, &s.get]);
+            calls.extend(&s.delete);
         }
         calls
     }
@@ -484,14 +538,29 @@ impl SetterPlan<'_> {
              fields follow declared-field semantics (see `ack_codegen::emit::manager::setters`).",
             self.resource.kind, self.service.service_id
         );
-        let names = self.setters.iter().map(|s| &s.field.name);
-        let get_arms = self
+        let names = &self.order;
+        let mut get_arms = self
             .setters
             .iter()
             .map(|s| self.get_arm(s))
             .collect::<Result<Vec<_>, _>>()?;
-        let put_arms = self.setters.iter().map(|s| self.put_arm(s));
-        let remove_arms = self.setters.iter().filter_map(|s| self.remove_arm(s));
+        get_arms.extend(self.hooked.iter().map(|h| self.hooked_get_arm(h)));
+        let put_arms = self
+            .setters
+            .iter()
+            .map(|s| self.put_arm(s))
+            .chain(self.hooked.iter().map(|h| self.hooked_put_arm(h)));
+        let remove_arms = self
+            .setters
+            .iter()
+            .filter_map(|s| self.remove_arm(s))
+            .chain(self.hooked.iter().filter_map(|h| self.hooked_remove_arm(h)))
+            .collect::<Vec<_>>();
+        let hooked_is_set = self.hooked.iter().map(|h| {
+            let name = &h.setter.field;
+            let fs = h.fields.iter().map(|f| field_ident(f));
+            quote!(#name => #(spec.#fs.is_some())||*,)
+        });
         let is_set = self.setters.iter().map(|s| {
             let name = &s.field.name;
             let f = field_ident(s.field);
@@ -532,19 +601,94 @@ impl SetterPlan<'_> {
             let f = field_ident(s.field);
             quote!(#name => to.#f.clone_from(&from.#f),)
         });
+        let hooked_copy = self.hooked.iter().map(|h| {
+            let name = &h.setter.field;
+            let fs = h.fields.iter().map(|f| field_ident(f));
+            quote!(#name => { #(to.#fs.clone_from(&from.#fs);)* })
+        });
         let values = self.setters.iter().map(|s| {
             let name = &s.field.name;
             let f = field_ident(s.field);
             quote!(#name => serde_json::to_value(&spec.#f).unwrap_or_default(),)
         });
+        // A hooked setter's value is the object of the fields the spec sets.
+        let hooked_values = self.hooked.iter().map(|h| {
+            let name = &h.setter.field;
+            let fs = h.fields.iter().map(|f| field_ident(f));
+            let keys = h.fields.iter().map(|f| &f.name);
+            quote! {
+                #name => {
+                    let mut value = serde_json::Map::new();
+                    #(
+                        if let Some(v) = &spec.#fs {
+                            value.insert(#keys.into(), serde_json::to_value(v).unwrap_or_default());
+                        }
+                    )*
+                    Value::Object(value)
+                }
+            }
+        });
+        let paths = self
+            .setters
+            .iter()
+            .map(|s| (&s.field.name, vec![format!("spec.{}", s.field.name)]))
+            .chain(self.hooked.iter().map(|h| {
+                let paths = h.fields.iter().map(|f| format!("spec.{}", f.name));
+                (&h.setter.field, paths.collect())
+            }))
+            .map(|(name, paths)| quote!(#name => &[#(#paths),*],));
+        let not_adopted = self
+            .resource
+            .setters
+            .iter()
+            .filter(|s| !s.adopt)
+            .map(|s| &s.field);
+        let with_create = self
+            .hooked
+            .iter()
+            .filter(|h| h.with_create)
+            .map(|h| &h.setter.field);
         // AWS's own value for an unconfigured resource counts as not configured, like a reset.
-        let resets = self.setters.iter().filter_map(|s| {
-            let reset = s.setter.reset.as_ref().or(s.setter.aws_default.as_ref())?;
-            let name = &s.field.name;
-            let f = field_ident(s.field);
+        let all_setters = self
+            .setters
+            .iter()
+            .map(|s| (&s.field.name, s.setter))
+            .chain(self.hooked.iter().map(|h| (&h.setter.field, h.setter)));
+        let resets = all_setters.filter_map(|(name, setter)| {
+            let reset = setter.reset.as_ref().or(setter.aws_default.as_ref())?;
             Some(quote! {
-                #name => serde_json::from_str::<serde_json::Value>(#reset).ok() == serde_json::to_value(&spec.#f).ok(),
+                #name => serde_json::from_str::<Value>(#reset).ok().as_ref() == Some(&setter_value(spec, name)),
             })
+        });
+        let spec_with = self
+            .hooked
+            .iter()
+            .any(|h| h.setter.reset.is_some())
+            .then(|| {
+                quote! {
+                    #[doc = " A spec with the top-level fields of `fields` (JSON), for a hooked setter's reset."]
+                    fn spec_with(fields: &str) -> Result<#spec, serde_json::Error> {
+                        let mut spec = serde_json::to_value(#spec::default())?;
+                        if let (Value::Object(spec), Value::Object(fields)) =
+                            (&mut spec, serde_json::from_str::<Value>(fields)?)
+                        {
+                            spec.extend(fields);
+                        }
+                        serde_json::from_value(spec)
+                    }
+                }
+            });
+        let classify = (!self.hooked.is_empty()).then(|| {
+            quote! {
+                #[doc = " Classifies an SDK error with this resource's error codes, for the hooks that make a"]
+                #[doc = " hooked setter's calls."]
+                pub(crate) fn classify<E>(error: SdkError<E>) -> ReconcileError
+                where
+                    E: ProvideErrorMetadata + std::error::Error + 'static,
+                {
+                    aws_error(error)
+                }
+            }
         });
         let declared = field_ident(self.declared);
         let trait_impl = self.trait_impl();
@@ -621,19 +765,56 @@ impl SetterPlan<'_> {
             fn is_set(spec: &#spec, name: &str) -> bool {
                 match name {
                     #(#is_set)*
+                    #(#hooked_is_set)*
                     _ => false,
                 }
             }
 
-            #[doc = " Whether `delta` names setter `name`."]
-            fn in_delta(delta: &Delta, name: &str) -> bool {
-                delta.contains(&format!("spec.{name}"))
+            #[doc = " The spec paths setter `name` writes."]
+            fn setter_paths(name: &str) -> &'static [&'static str] {
+                match name {
+                    #(#paths)*
+                    _ => &[],
+                }
             }
+
+            #[doc = " Whether `delta` names a path of setter `name`."]
+            fn in_delta(delta: &Delta, name: &str) -> bool {
+                setter_paths(name).iter().any(|p| delta.contains(p))
+            }
+
+            #[doc = " The paths of setter `name` to report as different between `wanted` and AWS's `actual`"]
+            #[doc = " value: of a setter over several fields, those that differ."]
+            fn changed_paths(name: &str, wanted: &Value, actual: &Value) -> Vec<String> {
+                let all = setter_paths(name);
+                let changed: Vec<String> = all
+                    .iter()
+                    .filter(|p| {
+                        let key = p.trim_start_matches("spec.");
+                        let w = wanted.get(key).unwrap_or(&Value::Null);
+                        let a = actual.get(key).unwrap_or(&Value::Null);
+                        !covers(w, a) || (w.is_null() && !a.is_null())
+                    })
+                    .map(|p| p.to_string())
+                    .collect();
+                if all.len() == 1 || changed.is_empty() {
+                    all.iter().take(1).map(|p| p.to_string()).collect()
+                } else {
+                    changed
+                }
+            }
+
+            #[doc = " Setters adoption does not fill in from AWS."]
+            const NOT_ADOPTED: &[&str] = &[#(#not_adopted),*];
+
+            #[doc = " Setters whose fields the create call takes: a new resource needs no put."]
+            const SENT_WITH_CREATE: &[&str] = &[#(#with_create),*];
 
             #[doc = " Copies setter `name` between specs."]
             fn copy_setter(name: &str, from: &#spec, to: &mut #spec) {
                 match name {
                     #(#copy)*
+                    #(#hooked_copy)*
                     _ => {}
                 }
             }
@@ -642,6 +823,7 @@ impl SetterPlan<'_> {
             fn setter_value(spec: &#spec, name: &str) -> Value {
                 match name {
                     #(#values)*
+                    #(#hooked_values)*
                     _ => Value::Null,
                 }
             }
@@ -685,6 +867,10 @@ impl SetterPlan<'_> {
             }
 
             #with_defaults
+
+            #spec_with
+
+            #classify
 
             #[doc = " Keeps a value read from AWS only when it configures something."]
             fn configured<T: serde::Serialize>(value: Option<T>) -> Option<T> {
@@ -852,7 +1038,7 @@ impl SetterPlan<'_> {
                         copy_setter(name, &#spec::default(), &mut latest.spec);
                     } else if is_set(&desired.spec, name) {
                         self.get_setter(id, name, &mut latest.spec).await?;
-                    } else if adopting {
+                    } else if adopting && !NOT_ADOPTED.contains(name) {
                         // Discovery is best effort: a sub-configuration that cannot be read (no
                         // permission, a call the endpoint lacks) is not adopted, so never touched.
                         if self.get_setter(id, name, &mut latest.spec).await.is_err() {
@@ -925,7 +1111,7 @@ impl SetterPlan<'_> {
                 let id = desired.spec.#identifier.as_str();
                 let nothing = #spec::default();
                 for name in SETTERS {
-                    if is_set(&desired.spec, name) {
+                    if is_set(&desired.spec, name) && !SENT_WITH_CREATE.contains(name) {
                         self.put_setter(id, name, &desired.spec, &nothing).await?;
                     }
                 }
@@ -992,13 +1178,14 @@ impl SetterPlan<'_> {
                 let before = declared_before(latest);
                 let mut paths = Vec::new();
                 for name in SETTERS {
+                    let (wanted, actual) = (setter_value(&desired.spec, name), setter_value(&latest.spec, name));
                     let differs = if is_set(&desired.spec, name) {
-                        !covers(&setter_value(&desired.spec, name), &setter_value(&latest.spec, name))
+                        !covers(&wanted, &actual)
                     } else {
                         before.iter().any(|d| d == name)
                     };
                     if differs {
-                        paths.push(format!("spec.{name}"));
+                        paths.extend(changed_paths(name, &wanted, &actual));
                     }
                 }
                 #finish
@@ -1147,6 +1334,19 @@ impl SetterPlan<'_> {
                 )
             }
         };
+        let clear_last = match idents.split_last() {
+            Some((last, [])) => quote! {
+                if empty {
+                    resource.spec.#last = None;
+                }
+            },
+            Some((last, [parent, parents @ ..])) => quote! {
+                if empty && let Some(parent) = resource.spec.#parent.as_mut() #(.and_then(|p| p.#parents.as_mut()))* {
+                    parent.#last = None;
+                }
+            },
+            None => unreachable!("a tag path has a field"),
+        };
         let read_call = self.call(&self.tags.read);
         let read_member = self
             .tags
@@ -1180,7 +1380,14 @@ impl SetterPlan<'_> {
             }
 
             fn set_spec_tags(&self, resource: &mut #kind, tags: Tags) {
+                let empty = tags.is_empty();
                 tags_into_spec(&mut resource.spec, tags);
+                // No tags: no list or map, as ACK leaves it out (the structure holding it stays).
+                #clear_last
+            }
+
+            fn clear_spec_tags(&self, resource: &mut #kind) {
+                resource.spec.#first = None;
             }
 
             async fn read_tags(&self, latest: &#kind) -> Result<Tags, ReconcileError> {
@@ -1433,6 +1640,48 @@ impl SetterPlan<'_> {
             }
             #delete
         }
+    }
+
+    /// `crate::hooks::<kind module>::<name>`, a hooked setter's hand-written call.
+    fn named_hook(&self, name: &str) -> TokenStream {
+        let module = format_ident!("{}", rust::module_name(self.resource));
+        let name = format_ident!("{name}");
+        quote!(crate::hooks::#module::#name)
+    }
+
+    fn hooked_get_arm(&self, h: &HookedSetter<'_>) -> TokenStream {
+        let name = &h.setter.field;
+        let hook = self.named_hook(h.setter.get_hook.as_deref().expect("lowering checked"));
+        quote!(#name => #hook(&self.client, id, spec).await?,)
+    }
+
+    fn hooked_put_arm(&self, h: &HookedSetter<'_>) -> TokenStream {
+        let name = &h.setter.field;
+        let hook = self.named_hook(h.setter.put_hook.as_deref().expect("lowering checked"));
+        quote!(#name => #hook(&self.client, id, desired).await?,)
+    }
+
+    fn hooked_remove_arm(&self, h: &HookedSetter<'_>) -> Option<TokenStream> {
+        let name = &h.setter.field;
+        let absent = &h.setter.absent_codes;
+        if let Some(delete) = &h.setter.delete {
+            let call = self.call(delete);
+            return Some(quote! {
+                #name => match #call.send().await {
+                    Ok(_) => {}
+                    Err(e) if has_code(&e, &[#(#absent),*]) => {}
+                    Err(e) => return Err(aws_error(e)),
+                },
+            });
+        }
+        let reset = h.setter.reset.as_ref()?;
+        let hook = self.named_hook(h.setter.put_hook.as_deref().expect("lowering checked"));
+        Some(quote! {
+            #name => {
+                let desired = &spec_with(#reset).map_err(|e| invalid(#name, e))?;
+                #hook(&self.client, id, desired).await?;
+            }
+        })
     }
 
     fn put_arm(&self, s: &SetterField<'_>) -> TokenStream {

@@ -168,11 +168,12 @@ impl<'a> TagCalls<'a> {
                         })
                     },
                     quote! {
-                        resource.spec.#field = Some(
+                        // No tags: no list, as ACK leaves it out.
+                        resource.spec.#field = (!tags.is_empty()).then(|| {
                             tags.into_iter()
                                 .map(|(k, v)| super::#module::#st { #k: Some(k), #v: Some(v) })
-                                .collect(),
-                        );
+                                .collect()
+                        });
                     },
                     quote! {
                         fn pair(t: #sdk::types::#sdk_tag) -> (String, String) {
@@ -190,7 +191,8 @@ impl<'a> TagCalls<'a> {
             }
             None => (
                 quote!(resource.spec.#field.clone()),
-                quote!(resource.spec.#field = Some(tags);),
+                // No tags: no map, as ACK leaves it out.
+                quote!(resource.spec.#field = Some(tags).filter(|t| !t.is_empty());),
                 quote! {
                     fn pair(t: (String, String)) -> (String, String) {
                         t

@@ -799,15 +799,15 @@ impl ResourceManager for TableManager {
     }
 
     fn set_spec_tags(&self, resource: &mut Table, tags: Tags) {
-        resource.spec.tags = Some(
-            tags
-                .into_iter()
-                .map(|(k, v)| super::table::Tag {
-                    key: Some(k),
-                    value: Some(v),
-                })
-                .collect(),
-        );
+        resource.spec.tags = (!tags.is_empty())
+            .then(|| {
+                tags.into_iter()
+                    .map(|(k, v)| super::table::Tag {
+                        key: Some(k),
+                        value: Some(v),
+                    })
+                    .collect()
+            });
     }
 
     async fn read_tags(&self, latest: &Table) -> Result<Tags, ReconcileError> {

@@ -45,11 +45,14 @@ const SETTERS: &[&str] = &[
     "notification",
     "requestPayment",
     "website",
+    "objectOwnership",
     "ownershipControls",
+    "acl",
     "logging",
     "publicAccessBlock",
     "policy",
     "versioning",
+    "objectLockEnabledForBucket",
     "objectLockConfiguration",
     "replication",
 ];
@@ -576,6 +579,14 @@ impl BucketManager {
                         }),
                 );
             }
+            "objectOwnership" => {
+                crate::hooks::bucket::get_object_ownership(&self.client, id, spec).await?
+            }
+            "acl" => crate::hooks::bucket::get_acl(&self.client, id, spec).await?,
+            "objectLockEnabledForBucket" => {
+                crate::hooks::bucket::get_object_lock_enabled(&self.client, id, spec)
+                    .await?
+            }
             _ => {}
         }
         Ok(())
@@ -940,6 +951,15 @@ impl BucketManager {
                         .map_err(aws_error)?;
                 }
             }
+            "objectOwnership" => {
+                crate::hooks::bucket::put_object_ownership(&self.client, id, desired)
+                    .await?
+            }
+            "acl" => crate::hooks::bucket::put_acl(&self.client, id, desired).await?,
+            "objectLockEnabledForBucket" => {
+                crate::hooks::bucket::enable_object_lock(&self.client, id, desired)
+                    .await?
+            }
             _ => {}
         }
         Ok(())
@@ -1287,6 +1307,24 @@ impl BucketManager {
                     Err(e) => return Err(aws_error(e)),
                 }
             }
+            "objectOwnership" => {
+                match self
+                    .client
+                    .delete_bucket_ownership_controls()
+                    .bucket(id)
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if has_code(&e, &["OwnershipControlsNotFoundError"]) => {}
+                    Err(e) => return Err(aws_error(e)),
+                }
+            }
+            "acl" => {
+                let desired = &spec_with("{\"acl\": \"private\"}")
+                    .map_err(|e| invalid("acl", e))?;
+                crate::hooks::bucket::put_acl(&self.client, id, desired).await?;
+            }
             _ => {}
         }
         Ok(())
@@ -1339,7 +1377,7 @@ impl ResourceManager for BucketManager {
                 copy_setter(name, &BucketSpec::default(), &mut latest.spec);
             } else if is_set(&desired.spec, name) {
                 self.get_setter(id, name, &mut latest.spec).await?;
-            } else if adopting {
+            } else if adopting && !NOT_ADOPTED.contains(name) {
                 if self.get_setter(id, name, &mut latest.spec).await.is_err() {
                     copy_setter(name, &BucketSpec::default(), &mut latest.spec);
                     continue;
@@ -1422,7 +1460,7 @@ impl ResourceManager for BucketManager {
         let id = desired.spec.name.as_str();
         let nothing = BucketSpec::default();
         for name in SETTERS {
-            if is_set(&desired.spec, name) {
+            if is_set(&desired.spec, name) && !SENT_WITH_CREATE.contains(name) {
                 self.put_setter(id, name, &desired.spec, &nothing).await?;
             }
         }
@@ -1465,16 +1503,17 @@ impl ResourceManager for BucketManager {
         let before = declared_before(latest);
         let mut paths = Vec::new();
         for name in SETTERS {
+            let (wanted, actual) = (
+                setter_value(&desired.spec, name),
+                setter_value(&latest.spec, name),
+            );
             let differs = if is_set(&desired.spec, name) {
-                !covers(
-                    &setter_value(&desired.spec, name),
-                    &setter_value(&latest.spec, name),
-                )
+                !covers(&wanted, &actual)
             } else {
                 before.iter().any(|d| d == name)
             };
             if differs {
-                paths.push(format!("spec.{name}"));
+                paths.extend(changed_paths(name, &wanted, &actual));
             }
         }
         let mut delta = Delta { paths };
@@ -1510,7 +1549,15 @@ impl ResourceManager for BucketManager {
     }
 
     fn set_spec_tags(&self, resource: &mut Bucket, tags: Tags) {
+        let empty = tags.is_empty();
         tags_into_spec(&mut resource.spec, tags);
+        if empty && let Some(parent) = resource.spec.tagging.as_mut() {
+            parent.tag_set = None;
+        }
+    }
+
+    fn clear_spec_tags(&self, resource: &mut Bucket) {
+        resource.spec.tagging = None;
     }
 
     async fn read_tags(&self, latest: &Bucket) -> Result<Tags, ReconcileError> {
@@ -1596,14 +1643,90 @@ fn is_set(spec: &BucketSpec, name: &str) -> bool {
         "versioning" => spec.versioning.is_some(),
         "objectLockConfiguration" => spec.object_lock_configuration.is_some(),
         "replication" => spec.replication.is_some(),
+        "objectOwnership" => spec.object_ownership.is_some(),
+        "acl" => {
+            spec.acl.is_some() || spec.grant_full_control.is_some()
+                || spec.grant_read.is_some() || spec.grant_read_acp.is_some()
+                || spec.grant_write.is_some() || spec.grant_write_acp.is_some()
+        }
+        "objectLockEnabledForBucket" => spec.object_lock_enabled_for_bucket.is_some(),
         _ => false,
     }
 }
 
-/// Whether `delta` names setter `name`.
-fn in_delta(delta: &Delta, name: &str) -> bool {
-    delta.contains(&format!("spec.{name}"))
+/// The spec paths setter `name` writes.
+fn setter_paths(name: &str) -> &'static [&'static str] {
+    match name {
+        "abac" => &["spec.abac"],
+        "accelerate" => &["spec.accelerate"],
+        "analytics" => &["spec.analytics"],
+        "cors" => &["spec.cors"],
+        "encryption" => &["spec.encryption"],
+        "intelligentTiering" => &["spec.intelligentTiering"],
+        "inventory" => &["spec.inventory"],
+        "lifecycle" => &["spec.lifecycle"],
+        "metrics" => &["spec.metrics"],
+        "notification" => &["spec.notification"],
+        "requestPayment" => &["spec.requestPayment"],
+        "website" => &["spec.website"],
+        "ownershipControls" => &["spec.ownershipControls"],
+        "logging" => &["spec.logging"],
+        "publicAccessBlock" => &["spec.publicAccessBlock"],
+        "policy" => &["spec.policy"],
+        "versioning" => &["spec.versioning"],
+        "objectLockConfiguration" => &["spec.objectLockConfiguration"],
+        "replication" => &["spec.replication"],
+        "objectOwnership" => &["spec.objectOwnership"],
+        "acl" => {
+            &[
+                "spec.acl",
+                "spec.grantFullControl",
+                "spec.grantRead",
+                "spec.grantReadACP",
+                "spec.grantWrite",
+                "spec.grantWriteACP",
+            ]
+        }
+        "objectLockEnabledForBucket" => &["spec.objectLockEnabledForBucket"],
+        _ => &[],
+    }
 }
+
+/// Whether `delta` names a path of setter `name`.
+fn in_delta(delta: &Delta, name: &str) -> bool {
+    setter_paths(name).iter().any(|p| delta.contains(p))
+}
+
+/// The paths of setter `name` to report as different between `wanted` and AWS's `actual`
+/// value: of a setter over several fields, those that differ.
+fn changed_paths(name: &str, wanted: &Value, actual: &Value) -> Vec<String> {
+    let all = setter_paths(name);
+    let changed: Vec<String> = all
+        .iter()
+        .filter(|p| {
+            let key = p.trim_start_matches("spec.");
+            let w = wanted.get(key).unwrap_or(&Value::Null);
+            let a = actual.get(key).unwrap_or(&Value::Null);
+            !covers(w, a) || (w.is_null() && !a.is_null())
+        })
+        .map(|p| p.to_string())
+        .collect();
+    if all.len() == 1 || changed.is_empty() {
+        all.iter().take(1).map(|p| p.to_string()).collect()
+    } else {
+        changed
+    }
+}
+
+/// Setters adoption does not fill in from AWS.
+const NOT_ADOPTED: &[&str] = &["objectOwnership"];
+
+/// Setters whose fields the create call takes: a new resource needs no put.
+const SENT_WITH_CREATE: &[&str] = &[
+    "objectOwnership",
+    "acl",
+    "objectLockEnabledForBucket",
+];
 
 /// Copies setter `name` between specs.
 fn copy_setter(name: &str, from: &BucketSpec, to: &mut BucketSpec) {
@@ -1633,6 +1756,21 @@ fn copy_setter(name: &str, from: &BucketSpec, to: &mut BucketSpec) {
             to.object_lock_configuration.clone_from(&from.object_lock_configuration)
         }
         "replication" => to.replication.clone_from(&from.replication),
+        "objectOwnership" => {
+            to.object_ownership.clone_from(&from.object_ownership);
+        }
+        "acl" => {
+            to.acl.clone_from(&from.acl);
+            to.grant_full_control.clone_from(&from.grant_full_control);
+            to.grant_read.clone_from(&from.grant_read);
+            to.grant_read_acp.clone_from(&from.grant_read_acp);
+            to.grant_write.clone_from(&from.grant_write);
+            to.grant_write_acp.clone_from(&from.grant_write_acp);
+        }
+        "objectLockEnabledForBucket" => {
+            to.object_lock_enabled_for_bucket
+                .clone_from(&from.object_lock_enabled_for_bucket);
+        }
         _ => {}
     }
 }
@@ -1669,6 +1807,70 @@ fn setter_value(spec: &BucketSpec, name: &str) -> Value {
             serde_json::to_value(&spec.object_lock_configuration).unwrap_or_default()
         }
         "replication" => serde_json::to_value(&spec.replication).unwrap_or_default(),
+        "objectOwnership" => {
+            let mut value = serde_json::Map::new();
+            if let Some(v) = &spec.object_ownership {
+                value
+                    .insert(
+                        "objectOwnership".into(),
+                        serde_json::to_value(v).unwrap_or_default(),
+                    );
+            }
+            Value::Object(value)
+        }
+        "acl" => {
+            let mut value = serde_json::Map::new();
+            if let Some(v) = &spec.acl {
+                value.insert("acl".into(), serde_json::to_value(v).unwrap_or_default());
+            }
+            if let Some(v) = &spec.grant_full_control {
+                value
+                    .insert(
+                        "grantFullControl".into(),
+                        serde_json::to_value(v).unwrap_or_default(),
+                    );
+            }
+            if let Some(v) = &spec.grant_read {
+                value
+                    .insert(
+                        "grantRead".into(),
+                        serde_json::to_value(v).unwrap_or_default(),
+                    );
+            }
+            if let Some(v) = &spec.grant_read_acp {
+                value
+                    .insert(
+                        "grantReadACP".into(),
+                        serde_json::to_value(v).unwrap_or_default(),
+                    );
+            }
+            if let Some(v) = &spec.grant_write {
+                value
+                    .insert(
+                        "grantWrite".into(),
+                        serde_json::to_value(v).unwrap_or_default(),
+                    );
+            }
+            if let Some(v) = &spec.grant_write_acp {
+                value
+                    .insert(
+                        "grantWriteACP".into(),
+                        serde_json::to_value(v).unwrap_or_default(),
+                    );
+            }
+            Value::Object(value)
+        }
+        "objectLockEnabledForBucket" => {
+            let mut value = serde_json::Map::new();
+            if let Some(v) = &spec.object_lock_enabled_for_bucket {
+                value
+                    .insert(
+                        "objectLockEnabledForBucket".into(),
+                        serde_json::to_value(v).unwrap_or_default(),
+                    );
+            }
+            Value::Object(value)
+        }
         _ => Value::Null,
     }
 }
@@ -1677,36 +1879,46 @@ fn setter_value(spec: &BucketSpec, name: &str) -> Value {
 fn is_reset(spec: &BucketSpec, name: &str) -> bool {
     match name {
         "abac" => {
-            serde_json::from_str::<serde_json::Value>("{\"status\": \"Disabled\"}").ok()
-                == serde_json::to_value(&spec.abac).ok()
+            serde_json::from_str::<Value>("{\"status\": \"Disabled\"}").ok().as_ref()
+                == Some(&setter_value(spec, name))
         }
         "accelerate" => {
-            serde_json::from_str::<serde_json::Value>("{\"status\": \"Suspended\"}").ok()
-                == serde_json::to_value(&spec.accelerate).ok()
+            serde_json::from_str::<Value>("{\"status\": \"Suspended\"}").ok().as_ref()
+                == Some(&setter_value(spec, name))
         }
         "encryption" => {
             serde_json::from_str::<
-                serde_json::Value,
+                Value,
             >(
                     "{\"rules\": [{\"applyServerSideEncryptionByDefault\": {\"sseAlgorithm\": \"AES256\"}, \"bucketKeyEnabled\": false}]}",
                 )
-                .ok() == serde_json::to_value(&spec.encryption).ok()
+                .ok()
+                .as_ref() == Some(&setter_value(spec, name))
         }
         "notification" => {
-            serde_json::from_str::<serde_json::Value>("{}").ok()
-                == serde_json::to_value(&spec.notification).ok()
+            serde_json::from_str::<Value>("{}").ok().as_ref()
+                == Some(&setter_value(spec, name))
         }
         "requestPayment" => {
-            serde_json::from_str::<serde_json::Value>("{\"payer\": \"BucketOwner\"}")
-                .ok() == serde_json::to_value(&spec.request_payment).ok()
+            serde_json::from_str::<Value>("{\"payer\": \"BucketOwner\"}").ok().as_ref()
+                == Some(&setter_value(spec, name))
         }
         "logging" => {
-            serde_json::from_str::<serde_json::Value>("{}").ok()
-                == serde_json::to_value(&spec.logging).ok()
+            serde_json::from_str::<Value>("{}").ok().as_ref()
+                == Some(&setter_value(spec, name))
         }
         "versioning" => {
-            serde_json::from_str::<serde_json::Value>("{\"status\": \"Suspended\"}").ok()
-                == serde_json::to_value(&spec.versioning).ok()
+            serde_json::from_str::<Value>("{\"status\": \"Suspended\"}").ok().as_ref()
+                == Some(&setter_value(spec, name))
+        }
+        "acl" => {
+            serde_json::from_str::<Value>("{\"acl\": \"private\"}").ok().as_ref()
+                == Some(&setter_value(spec, name))
+        }
+        "objectLockEnabledForBucket" => {
+            serde_json::from_str::<Value>("{\"objectLockEnabledForBucket\": false}")
+                .ok()
+                .as_ref() == Some(&setter_value(spec, name))
         }
         _ => false,
     }
@@ -1768,6 +1980,27 @@ where
         }
     }
     serde_json::from_value(merged)
+}
+
+/// A spec with the top-level fields of `fields` (JSON), for a hooked setter's reset.
+fn spec_with(fields: &str) -> Result<BucketSpec, serde_json::Error> {
+    let mut spec = serde_json::to_value(BucketSpec::default())?;
+    if let (Value::Object(spec), Value::Object(fields)) = (
+        &mut spec,
+        serde_json::from_str::<Value>(fields)?,
+    ) {
+        spec.extend(fields);
+    }
+    serde_json::from_value(spec)
+}
+
+/// Classifies an SDK error with this resource's error codes, for the hooks that make a
+/// hooked setter's calls.
+pub(crate) fn classify<E>(error: SdkError<E>) -> ReconcileError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    aws_error(error)
 }
 
 /// Keeps a value read from AWS only when it configures something.

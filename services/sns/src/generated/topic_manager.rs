@@ -676,15 +676,15 @@ impl ResourceManager for TopicManager {
     }
 
     fn set_spec_tags(&self, resource: &mut Topic, tags: Tags) {
-        resource.spec.tags = Some(
-            tags
-                .into_iter()
-                .map(|(k, v)| super::topic::Tag {
-                    key: Some(k),
-                    value: Some(v),
-                })
-                .collect(),
-        );
+        resource.spec.tags = (!tags.is_empty())
+            .then(|| {
+                tags.into_iter()
+                    .map(|(k, v)| super::topic::Tag {
+                        key: Some(k),
+                        value: Some(v),
+                    })
+                    .collect()
+            });
     }
 
     async fn read_tags(&self, latest: &Topic) -> Result<Tags, ReconcileError> {

@@ -447,7 +447,7 @@ impl ResourceManager for QueueManager {
     }
 
     fn set_spec_tags(&self, resource: &mut Queue, tags: Tags) {
-        resource.spec.tags = Some(tags);
+        resource.spec.tags = Some(tags).filter(|t| !t.is_empty());
     }
 
     async fn read_tags(&self, latest: &Queue) -> Result<Tags, ReconcileError> {

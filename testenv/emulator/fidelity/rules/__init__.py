@@ -23,6 +23,7 @@ from .s3_read_shapes import (
     S3ListBucketInventoryConfigurationsShape,
     S3UnimplementedConfigurationsAreNone,
 )
+from .s3_acl import S3BucketAclListsEveryGrant
 from .s3_bucket_state import S3VersioningStaysEnabledUnderReplication
 from .s3_default_encryption import S3BucketsHaveDefaultEncryption
 from .s3_request_payment import S3RequestPaymentIsServed
@@ -42,6 +43,7 @@ ALL_RULES: list[Rule] = [
     S3ListBucketInventoryConfigurationsShape(),
     S3BucketsHaveDefaultEncryption(),
     S3VersioningStaysEnabledUnderReplication(),
+    S3BucketAclListsEveryGrant(),
     SqsRefusesReservedTagKeys(),
     SqsAttributesMustParse(),
     SqsKeepsRedriveAllowPolicy(),
