@@ -302,6 +302,7 @@ impl Case {
             account_id: Some(testenv::controllers::ACCOUNT.into()),
             feature_gates: FeatureGates::default(),
             enable_carm: true,
+            system_namespace: self.namespace.clone(),
         };
         let options = Options {
             watch_namespaces: vec![self.namespace.clone()],

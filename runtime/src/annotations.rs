@@ -29,6 +29,8 @@ pub const READ_ONLY: &str = "services.k8s.aws/read-only";
 pub const REGION: &str = "services.k8s.aws/region";
 /// The AWS account that owns the resource (cross-account resource management).
 pub const OWNER_ACCOUNT_ID: &str = "services.k8s.aws/owner-account-id";
+/// Namespace annotation: the team whose role (`ack-role-team-map`) manages its resources.
+pub const TEAM_ID: &str = "services.k8s.aws/team-id";
 /// Changing its value asks for an immediate re-read from AWS.
 pub const REFRESH_REQUESTED_AT: &str = "services.k8s.aws/refresh-requested-at";
 

@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use futures::future::BoxFuture;
 use tokio::sync::OnceCell;
 
@@ -210,7 +212,7 @@ impl<M: ResourceManager> Managers<M> {
             .clone();
         let manager = cell
             .get_or_try_init(|| async {
-                let sdk = target_config(base, target).await;
+                let sdk = target_config(base, target).await?;
                 let ctx = ManagerContext {
                     sdk,
                     metrics: metrics.clone(),
@@ -231,11 +233,33 @@ impl<M: ResourceManager> Managers<M> {
     }
 }
 
-/// `base` pointed at the target's region.
-async fn target_config(base: &SdkConfig, target: &Target) -> SdkConfig {
-    base.to_builder()
-        .region(Region::new(target.region.clone()))
-        .build()
+/// `base` pointed at the target's region, with the target's role's credentials when it names
+/// one. The role is assumed once here, so a role that cannot be assumed is reported (and no
+/// manager made) before any call; the SDK's identity cache then keeps the credentials and
+/// assumes the role again before they expire. Calls of such a manager only ever carry the
+/// role's credentials: there is no fallback to the controller's own.
+async fn target_config(base: &SdkConfig, target: &Target) -> Result<SdkConfig, ReconcileError> {
+    let region = Region::new(target.region.clone());
+    let mut config = base.to_builder().region(region.clone());
+    if let Some(role) = &target.role_arn {
+        let provider = AssumeRoleProvider::builder(role.clone())
+            .session_name("ack-rs-controller")
+            .region(region)
+            .configure(base)
+            .build()
+            .await;
+        provider.provide_credentials().await.map_err(|e| {
+            ReconcileError::recoverable(
+                "AssumeRoleFailed",
+                format!(
+                    "assuming role {role} (STS AssumeRole) failed: {}; nothing was done in AWS",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ),
+            )
+        })?;
+        config = config.credentials_provider(SharedCredentialsProvider::new(provider));
+    }
+    Ok(config.build())
 }
 
 #[cfg(test)]

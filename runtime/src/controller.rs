@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
@@ -22,6 +22,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tracing::{Instrument, info, info_span, warn};
 
+use crate::carm;
 use crate::clients::{self, Managers, Target};
 use crate::error::ReconcileError;
 use crate::manager::ResourceManager;
@@ -52,6 +53,8 @@ pub struct Options {
 struct Context<M> {
     /// One manager per (role, region), made on first use.
     managers: Managers<M>,
+    /// The service alias (`sqs`, …), for service-level CARM keys.
+    service: &'static str,
     /// The kind, for the untyped API the controller watches and writes through.
     resource: ApiResource,
     client: Client,
@@ -102,6 +105,7 @@ pub async fn run<M: ResourceManager>(
         resource: resource.clone(),
         recorder: Recorder::new(client.clone(), reporter),
         managers,
+        service,
         client: client.clone(),
         settings,
         metrics,
@@ -353,16 +357,23 @@ async fn reconcile_inner<M: ResourceManager>(
         .map(|ns| ns.metadata.annotations.unwrap_or_default());
     let deleting = obj.metadata.deletion_timestamp.is_some();
     let target = target_of(
+        &ctx.client,
         &current,
         namespace_annotations.as_ref(),
         deleting,
         &ctx.settings,
-    );
+        ctx.service,
+    )
+    .await?;
     let manager = match target {
-        Ok(target) => ctx.managers.get(&target).await.map(|m| (target, m)),
+        Ok((target, account)) => ctx
+            .managers
+            .get(&target)
+            .await
+            .map(|m| (target, account, m)),
         Err(e) => Err(e),
     };
-    let (target, manager) = match manager {
+    let (target, owner_account, manager) = match manager {
         Ok(found) => found,
         Err(e) => {
             // Nothing is sent to AWS for a CR whose region or account cannot be served.
@@ -391,6 +402,7 @@ async fn reconcile_inner<M: ResourceManager>(
         settings: &ctx.settings,
         namespace_annotations: namespace_annotations.as_ref(),
         region: &target.region,
+        owner_account: owner_account.as_deref(),
         attempt,
         now: &now,
         known_absent: false,
@@ -682,28 +694,78 @@ async fn write_status(
     Ok(())
 }
 
-/// Where `obj`'s AWS calls go: its region (see [`clients`]); a deleting CR goes where its
-/// resource was recorded, whatever its annotations say now.
-fn target_of<K: crate::AckResource>(
+/// Where `obj`'s AWS calls go, and the account they act in: its region (see [`clients`]) and,
+/// for a namespace of another owner account, the role the CARM maps name (see [`carm`]); a
+/// deleting CR goes where its resource was recorded, whatever its annotations say now. The
+/// outer error is Kubernetes failing; the inner one is the CR's (a condition).
+async fn target_of<K: crate::AckResource>(
+    client: &Client,
     obj: &K,
     namespace_annotations: Option<&crate::annotations::Annotations>,
     deleting: bool,
     settings: &Settings,
-) -> Result<Target, ReconcileError> {
-    let recorded = crate::status::metadata(&crate::status::status_object(obj)).region;
-    let region = match recorded {
-        Some(recorded) if deleting => recorded,
-        recorded => {
-            let region = clients::region_for(
-                obj.meta().annotations.as_ref(),
-                namespace_annotations,
-                &settings.region,
-            )?;
+    service: &str,
+) -> Result<Result<(Target, Option<String>), ReconcileError>, Error> {
+    let recorded = crate::status::metadata(&crate::status::status_object(obj));
+    let region = match recorded.region.clone() {
+        Some(recorded) if deleting => Ok(recorded),
+        recorded => clients::region_for(
+            obj.meta().annotations.as_ref(),
+            namespace_annotations,
+            &settings.region,
+        )
+        .and_then(|region| {
             clients::check_region_unchanged(recorded.as_deref(), &region)?;
-            region
-        }
+            Ok(region)
+        }),
     };
-    Ok(Target::own(&region))
+    let region = match region {
+        Ok(region) => region,
+        Err(e) => return Ok(Err(e)),
+    };
+    let rules = carm::Rules {
+        enabled: settings.enable_carm,
+        gates: settings.feature_gates,
+        own_account: settings.account_id.as_deref(),
+    };
+    let lookup = carm::lookup(
+        namespace_annotations,
+        recorded.owner_account_id.as_deref(),
+        rules,
+    );
+    // The map is read only for a namespace that needs it, fresh each time (a role added to
+    // it counts at the next retry).
+    let map = match lookup.map() {
+        Some(name) => Api::<ConfigMap>::namespaced(client.clone(), &settings.system_namespace)
+            .get_opt(name)
+            .await?
+            .map(|cm| cm.data.unwrap_or_default()),
+        None => None,
+    };
+    let role = match carm::role_for(
+        &lookup,
+        map.as_ref(),
+        service,
+        settings.feature_gates,
+        &settings.system_namespace,
+    ) {
+        Ok(role) => role,
+        Err(e) => return Ok(Err(e)),
+    };
+    let account = role
+        .as_ref()
+        .map(|r| r.account.clone())
+        .or_else(|| settings.account_id.clone());
+    if let Err(e) =
+        carm::check_account_unchanged(recorded.owner_account_id.as_deref(), account.as_deref())
+    {
+        return Ok(Err(e));
+    }
+    let target = Target {
+        region,
+        role_arn: role.map(|r| r.arn),
+    };
+    Ok(Ok((target, account)))
 }
 
 /// Records a failure found outside [`reconcile`] (reading the CR itself, choosing where its

@@ -122,9 +122,9 @@ pub struct Flags {
     #[arg(long, env = "LEADER_ELECTION_NAMESPACE", default_value = "")]
     pub leader_election_namespace: String,
 
-    /// Cross-account resource management. Accepted (ACK's chart passes `true`); a namespace
-    /// that asks for another account (`services.k8s.aws/owner-account-id`) is refused per
-    /// resource, since ack-rs cannot assume roles in other accounts yet.
+    /// Cross-account resource management (see [`crate::carm`]): a namespace annotated
+    /// `services.k8s.aws/owner-account-id` is managed through the role `ack-role-account-map`
+    /// names for that account.
     #[arg(long, default_value = "true", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = parse_go_bool)]
     pub enable_carm: bool,
@@ -206,11 +206,15 @@ impl Kinds<'_> {
 /// |---|---|---|
 /// | `ResourceAdoption` | on | off: the `adoption-policy` annotation is ignored |
 /// | `ReadOnlyResources` | on | off: the `read-only` annotation is ignored |
-/// | `ServiceLevelCARM`, `TeamLevelCARM`, `IAMRoleSelector` | off | on is refused at start-up (not built) |
+/// | `ServiceLevelCARM` | off | on: `<service>.<id>` keys of the CARM maps win (see [`crate::carm`]) |
+/// | `TeamLevelCARM` | off | on: the `services.k8s.aws/team-id` namespace annotation and `ack-role-team-map` |
+/// | `IAMRoleSelector` | off | on is refused at start-up (not built) |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FeatureGates {
     pub resource_adoption: bool,
     pub read_only_resources: bool,
+    pub service_level_carm: bool,
+    pub team_level_carm: bool,
 }
 
 impl Default for FeatureGates {
@@ -218,12 +222,14 @@ impl Default for FeatureGates {
         Self {
             resource_adoption: true,
             read_only_resources: true,
+            service_level_carm: false,
+            team_level_carm: false,
         }
     }
 }
 
 /// Gates ACK defines that ack-rs cannot turn on yet.
-const GATES_NOT_BUILT: [&str; 3] = ["ServiceLevelCARM", "TeamLevelCARM", "IAMRoleSelector"];
+const GATES_NOT_BUILT: [&str; 1] = ["IAMRoleSelector"];
 
 impl FeatureGates {
     /// Parses `--feature-gates` (`Name=bool,...`, Go's boolean spellings).
@@ -243,6 +249,8 @@ impl FeatureGates {
             match name {
                 "ResourceAdoption" => gates.resource_adoption = on,
                 "ReadOnlyResources" => gates.read_only_resources = on,
+                "ServiceLevelCARM" => gates.service_level_carm = on,
+                "TeamLevelCARM" => gates.team_level_carm = on,
                 _ if GATES_NOT_BUILT.contains(&name) => {
                     if on {
                         return Err(FlagError::NotBuilt {
@@ -256,7 +264,7 @@ impl FeatureGates {
                     return Err(FlagError::invalid(
                         FLAG,
                         format!(
-                            "unknown feature gate {name:?}; known gates: ResourceAdoption, ReadOnlyResources, {}",
+                            "unknown feature gate {name:?}; known gates: ResourceAdoption, ReadOnlyResources, ServiceLevelCARM, TeamLevelCARM, {}",
                             GATES_NOT_BUILT.join(", ")
                         ),
                     ));
@@ -674,7 +682,8 @@ mod tests {
             config.feature_gates,
             FeatureGates {
                 resource_adoption: false,
-                read_only_resources: true
+                read_only_resources: true,
+                ..FeatureGates::default()
             }
         );
     }
@@ -857,11 +866,6 @@ mod tests {
     fn features_not_built_are_refused_only_when_turned_on() {
         let cases = [
             ("--enable-webhook-server", "enable-webhook-server"),
-            ("--feature-gates=TeamLevelCARM=true", "TeamLevelCARM=true"),
-            (
-                "--feature-gates=ServiceLevelCARM=true",
-                "ServiceLevelCARM=true",
-            ),
             (
                 "--feature-gates=IAMRoleSelector=true",
                 "IAMRoleSelector=true",

@@ -24,6 +24,7 @@
 //! | [`controller`]  | kube-runtime `Controller` wiring, applying write-backs    |
 //! | [`flags`]       | ACK's controller flags (also from the environment)        |
 //! | [`aws`]         | SDK config (retries, timeouts), call counter, rate limits |
+//! | [`carm`]        | cross-account: owner account / team → role, from the maps  |
 //! | [`clients`]     | a CR's region; one manager per (role, region), cached      |
 //! | [`metrics`]     | Prometheus metrics with ACK's names                       |
 //! | [`plan`]        | what managing a CR would change, read without writing     |
@@ -35,6 +36,7 @@
 pub mod adopt;
 pub mod annotations;
 pub mod aws;
+pub mod carm;
 pub mod clients;
 pub mod conditions;
 pub mod controller;

@@ -135,6 +135,7 @@ pub async fn run_service<K: ServedKinds>(info: ServiceInfo, make_manager: K) -> 
         account_id: Some(account_id),
         feature_gates: config.feature_gates,
         enable_carm: config.enable_carm,
+        system_namespace: own_namespace(),
     };
     let options: Vec<Option<Options>> = per_kind
         .iter()
@@ -276,16 +277,7 @@ async fn wait_for_leadership(client: &Client, service: &str, flags: &Flags) -> R
     // Unset: the pod's namespace, as ACK takes it (ACK's chart sets ACK_SYSTEM_NAMESPACE, ours
     // POD_NAMESPACE; both mount the service account's namespace file).
     let namespace = if flags.leader_election_namespace.is_empty() {
-        std::env::var("POD_NAMESPACE")
-            .or_else(|_| std::env::var("ACK_SYSTEM_NAMESPACE"))
-            .ok()
-            .or_else(|| {
-                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-                    .ok()
-                    .map(|ns| ns.trim().to_string())
-            })
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or_else(|| "default".into())
+        own_namespace()
     } else {
         flags.leader_election_namespace.clone()
     };
@@ -318,6 +310,21 @@ async fn wait_for_leadership(client: &Client, service: &str, flags: &Flags) -> R
         }
     });
     Ok(())
+}
+
+/// The pod's namespace, as ACK takes it (ACK's chart sets ACK_SYSTEM_NAMESPACE, ours
+/// POD_NAMESPACE; both mount the service account's namespace file); `default` outside a pod.
+fn own_namespace() -> String {
+    std::env::var("POD_NAMESPACE")
+        .or_else(|_| std::env::var("ACK_SYSTEM_NAMESPACE"))
+        .ok()
+        .or_else(|| {
+            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+                .ok()
+                .map(|ns| ns.trim().to_string())
+        })
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or_else(|| "default".into())
 }
 
 /// The account the controller's credentials belong to (STS GetCallerIdentity), asked at

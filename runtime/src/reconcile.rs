@@ -30,29 +30,11 @@ pub struct Settings {
     pub account_id: Option<String>,
     /// `--feature-gates`: whether the adoption and read-only annotations are honoured.
     pub feature_gates: FeatureGates,
-    /// `--enable-carm`: namespaces may name another owner account (refused: not built).
+    /// `--enable-carm`: a namespace's `services.k8s.aws/owner-account-id` is managed through the
+    /// role the account map names (see [`crate::carm`]).
     pub enable_carm: bool,
-}
-
-/// With `--enable-carm`, a namespace annotated with another owner account asks for
-/// cross-account management, which ack-rs cannot do yet: refuse rather than act in the
-/// controller's own account.
-fn cross_account_refusal(input: &Input<'_>) -> Option<ReconcileError> {
-    let settings = input.settings;
-    let owner = input
-        .namespace_annotations?
-        .get(annotations::OWNER_ACCOUNT_ID)?;
-    (settings.enable_carm && settings.account_id.as_deref() != Some(owner.as_str())).then(|| {
-        ReconcileError::terminal(
-            "CrossAccountNotSupported",
-            format!(
-                "the namespace's {} annotation asks for account {owner}, but cross-account \
-                 resource management (--enable-carm) is not built in ack-rs yet; nothing was done \
-                 in AWS",
-                annotations::OWNER_ACCOUNT_ID
-            ),
-        )
-    })
+    /// The controller's own namespace, where the CARM ConfigMaps live.
+    pub system_namespace: String,
 }
 
 /// A Kubernetes Event to publish about the CR.
@@ -102,6 +84,8 @@ pub struct Input<'a> {
     pub namespace_annotations: Option<&'a Annotations>,
     /// The region the CR's AWS calls go to (see [`crate::clients`]); the manager serves it.
     pub region: &'a str,
+    /// The account the CR's calls act in (an assumed role's, or the controller's own).
+    pub owner_account: Option<&'a str>,
     /// Consecutive reconciles of this CR that did not end synced.
     pub attempt: u32,
     /// RFC 3339 time used for condition transitions.
@@ -139,9 +123,6 @@ async fn finalize<M: ResourceManager>(
     cr: &M::Resource,
     input: &Input<'_>,
 ) -> Writeback {
-    if let Some(refusal) = cross_account_refusal(input) {
-        return Run::new(manager, cr, input).finish(Err(Stop::Failed(refusal)));
-    }
     // With the ReadOnlyResources gate off, the read-only annotation means nothing (as in ACK).
     let mut resource_annotations = cr.meta().annotations.clone();
     if let Some(a) = resource_annotations
@@ -235,9 +216,6 @@ impl<'a, M: ResourceManager> Run<'a, M> {
     async fn sync(&mut self, has_finalizer: bool) -> Result<Synced, Stop> {
         let m = self.manager;
         // Everything the user wrote is checked before the first AWS call.
-        if let Some(refusal) = cross_account_refusal(self.input) {
-            return Err(refusal.into());
-        }
         // ACK's ReadOnlyResources and ResourceAdoption gates turn these annotations off.
         let gates = self.input.settings.feature_gates;
         let read_only = gates.read_only_resources && annotations::read_only(self.annotations())?;
@@ -488,6 +466,7 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             owner_account_id: arn
                 .as_deref()
                 .and_then(status::account_from_arn)
+                .or_else(|| self.input.owner_account.map(str::to_string))
                 .or_else(|| self.input.settings.account_id.clone()),
             arn,
             region: Some(self.input.region.to_string()),

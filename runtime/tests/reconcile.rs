@@ -504,39 +504,6 @@ async fn an_update_aws_has_not_applied_yet_is_never_reported_synced() {
 }
 
 #[tokio::test]
-async fn carm_namespaces_of_another_account_are_refused_before_any_aws_call() {
-    let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(stack_tags()));
-    let mut settings = settings();
-    settings.account_id = Some("123456789012".into());
-    let other: Annotations = [(
-        "services.k8s.aws/owner-account-id".to_string(),
-        "999999999999".to_string(),
-    )]
-    .into();
-    for cr in [with_finalizer(thing("y")), deleting(thing("x"))] {
-        let wb = run_with(&m, &cr, &settings, Some(&other)).await;
-        let (status, _, message) = condition(&wb, "ACK.Terminal").expect("terminal");
-        assert_eq!(status, "True");
-        assert!(
-            message.contains("999999999999") && message.contains("--enable-carm"),
-            "{message}"
-        );
-    }
-    assert!(m.calls().is_empty(), "no AWS call: {:?}", m.calls());
-    // The controller's own account, or --enable-carm=false (ACK then ignores the annotation).
-    let own: Annotations = [(
-        "services.k8s.aws/owner-account-id".to_string(),
-        "123456789012".to_string(),
-    )]
-    .into();
-    let wb = run_with(&m, &with_finalizer(thing("y")), &settings, Some(&own)).await;
-    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
-    settings.enable_carm = false;
-    let wb = run_with(&m, &with_finalizer(thing("z")), &settings, Some(&other)).await;
-    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
-}
-
-#[tokio::test]
 async fn feature_gates_turn_the_adoption_and_read_only_annotations_off() {
     let mut settings = settings();
     settings.feature_gates.resource_adoption = false;

@@ -35,6 +35,8 @@ pub fn spawn_controller<M: ResourceManager>(
         account_id: Some(ACCOUNT.into()),
         feature_gates: FeatureGates::default(),
         enable_carm: true,
+        // The test's namespace stands for the controller's: its CARM maps live there.
+        system_namespace: namespace.to_string(),
     };
     let options = Options {
         watch_namespaces: vec![namespace.to_string()],

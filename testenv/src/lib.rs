@@ -152,6 +152,22 @@ impl TestEnv {
             .await
     }
 
+    /// [`aws`](Self::aws) acting as `role_arn` (STS AssumeRole at the emulator), i.e. in the
+    /// role's account: what a controller managing that account sees.
+    pub async fn aws_as(&self, role_arn: &str) -> aws_config::SdkConfig {
+        let own = self.aws().await;
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("ack-rs-test")
+            .configure(&own)
+            .build()
+            .await;
+        own.to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build()
+    }
+
     /// The emulator's test-only control endpoints (system tags, request log).
     pub fn emulator(&self) -> EmulatorControl {
         EmulatorControl::new(&self.endpoints.aws_endpoint_url)

@@ -390,14 +390,15 @@ async fn watch_selectors_namespaces_and_carm_decide_what_is_reconciled() {
     );
     assert!(!exists(b.clone()).await, "no queue for the unmatched CR");
 
-    // The second watched namespace asks for another account: refused, nothing made in AWS.
-    let obj = wait_until(&foreign, &x, "ACK.Terminal=True", &[&log], |o| {
-        condition(o, "ACK.Terminal").as_deref() == Some("True")
+    // The second watched namespace asks for another account, for which the controller has no
+    // role (no ack-role-account-map): a condition naming both, nothing made in AWS.
+    let obj = wait_until(&foreign, &x, "ACK.Recoverable=True", &[&log], |o| {
+        condition(o, "ACK.Recoverable").as_deref() == Some("True")
     })
     .await;
     let message = obj.data["status"]["conditions"].to_string();
     assert!(
-        message.contains("--enable-carm") && message.contains("999999999999"),
+        message.contains("ack-role-account-map") && message.contains("999999999999"),
         "{message}"
     );
     assert!(!exists(x.clone()).await, "nothing made for another account");

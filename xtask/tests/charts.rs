@@ -645,6 +645,8 @@ fn rbac_grants_nothing_beyond_the_listed_resources() {
             ("", "events", &["create", "patch"]),
             ("events.k8s.io", "events", &["create", "patch"]),
             ("", "namespaces", &["get", "list", "watch"]),
+            // CARM's role maps (enableCARM, on by default).
+            ("", "configmaps", &["get"]),
         ]);
         // The FieldExport reconciler's, granted only while it is on (the default).
         let field_exports = triples(&[
@@ -900,7 +902,7 @@ fn values_schema_rejects_bad_values() {
             "Widget",
         ),
         ("enableFoo: true\n", "enableFoo"),
-        ("featureGates:\n  TeamLevelCARM: true\n", "/featureGates"),
+        ("featureGates:\n  IAMRoleSelector: true\n", "/featureGates"),
         ("featureGates:\n  Nope: true\n", "/featureGates"),
         ("watchSelectors: 5\n", "/watchSelectors"),
         (

@@ -291,6 +291,7 @@ pub fn settings() -> Settings {
         account_id: None,
         feature_gates: FeatureGates::default(),
         enable_carm: true,
+        system_namespace: "ack-system".into(),
     }
 }
 
@@ -333,6 +334,7 @@ pub async fn run_with(
         settings,
         namespace_annotations,
         region: &settings.region,
+        owner_account: None,
         attempt: 0,
         now: "2026-11-26T00:00:00Z",
         known_absent: false,
@@ -347,6 +349,7 @@ pub async fn run_known_absent(m: &FakeManager, cr: &Thing) -> Writeback {
         settings: &settings,
         namespace_annotations: None,
         region: &settings.region,
+        owner_account: None,
         attempt: 0,
         now: "2026-11-26T00:00:00Z",
         known_absent: true,

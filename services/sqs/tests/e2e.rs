@@ -986,3 +986,110 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carm_manages_a_foreign_accounts_namespace_through_its_role() {
+    const OWNER: &str = "services.k8s.aws/owner-account-id";
+    const REGION: &str = "services.k8s.aws/region";
+    const TEAM_ACCOUNT: &str = "111122223333";
+    let env = TestEnv::get();
+    let w = world("sqs-carm").await;
+    let client = env.client().await;
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let patch = json!({"metadata": {"annotations": {OWNER: TEAM_ACCOUNT}}});
+    namespaces
+        .patch(&w.namespace, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("annotating the namespace");
+
+    // No role for the account yet: a clear condition, and nothing sent to AWS.
+    let home = unique("carm-home");
+    let away = unique("carm-away");
+    w.create(&queue(&home, json!({"queueName": home}), &[]))
+        .await;
+    let cr = w.wait_for(&home, "ACK.Recoverable", "True").await;
+    let (_, reason, message) = condition(&cr, "ACK.Recoverable").unwrap();
+    assert_eq!(reason, "RoleNotFound");
+    assert!(
+        message.contains(TEAM_ACCOUNT) && message.contains("ack-role-account-map"),
+        "{message}"
+    );
+    assert!(
+        requests_for("", &home).await.is_empty(),
+        "no AWS call for {home}"
+    );
+
+    // The controller's namespace (the test's, here) maps the account to a role.
+    let role = format!("arn:aws:iam::{TEAM_ACCOUNT}:role/ack-team");
+    let map: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "ack-role-account-map"},
+        "data": {TEAM_ACCOUNT: role},
+    }))
+    .unwrap();
+    Api::<ConfigMap>::namespaced(client.clone(), &w.namespace)
+        .create(&PostParams::default(), &map)
+        .await
+        .unwrap();
+    // Sooner than the retry: any annotation edit reconciles.
+    w.patch(&home, json!({"metadata": {"annotations": {"poke": "1"}}}))
+        .await;
+    let other_region = "eu-west-1";
+    w.create(&queue(
+        &away,
+        json!({"queueName": away}),
+        &[(REGION, other_region)],
+    ))
+    .await;
+
+    let home_region = env.endpoints.region.clone();
+    let team = env.aws_as(&role).await;
+    for (name, region) in [(&home, home_region.as_str()), (&away, other_region)] {
+        let cr = w.synced(name).await;
+        let metadata = cr
+            .status
+            .as_ref()
+            .unwrap()
+            .ack_resource_metadata
+            .clone()
+            .unwrap();
+        assert_eq!(metadata.owner_account_id, TEAM_ACCOUNT, "{name}");
+        assert_eq!(metadata.region, region, "{name}");
+        assert_eq!(
+            metadata.arn.as_deref(),
+            Some(format!("arn:aws:sqs:{region}:{TEAM_ACCOUNT}:{name}").as_str())
+        );
+        // In the team's account, in its region; not in the controller's own account.
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&team)
+                .region(aws_sdk_sqs::config::Region::new(region.to_string()))
+                .build(),
+        );
+        let url = sqs
+            .get_queue_url()
+            .queue_name(name.as_str())
+            .send()
+            .await
+            .expect("the queue in the team's account")
+            .queue_url
+            .unwrap();
+        let tags = sqs.list_queue_tags().queue_url(&url).send().await.unwrap();
+        assert!(
+            tags.tags
+                .unwrap_or_default()
+                .contains_key("services.k8s.aws/namespace"),
+            "the default tags are on the team's queue"
+        );
+        assert_eq!(
+            url_in(region, name).await,
+            None,
+            "{name} in the controller's account"
+        );
+    }
+
+    // Deleting deletes in the team's account.
+    w.delete(&home).await;
+    w.delete(&away).await;
+    let sqs = aws_sdk_sqs::Client::new(&team);
+    let gone = sqs.get_queue_url().queue_name(home.as_str()).send().await;
+    assert!(gone.is_err(), "{home} deleted in the team's account");
+}

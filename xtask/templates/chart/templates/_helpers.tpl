@@ -118,6 +118,14 @@ events about them, and reading namespaces (for the namespace deletion-policy ann
     - get
     - list
     - watch
+{{- if .Values.enableCARM }}
+- apiGroups:
+    - ""
+  resources:
+    - configmaps
+  verbs:
+    - get
+{{- end }}
 {{- if .Values.enableFieldExportReconciler }}
 - apiGroups:
     - services.k8s.aws
