@@ -781,9 +781,9 @@ fn mark_failed(status: &mut serde_json::Map<String, serde_json::Value>, error: &
     };
     let reason = error.code().unwrap_or("NotFound");
     let message = match error {
-        ReconcileError::Terminal { message, .. } | ReconcileError::Recoverable { message, .. } => {
-            message.as_str()
-        }
+        ReconcileError::Terminal { message, .. }
+        | ReconcileError::Recoverable { message, .. }
+        | ReconcileError::Pending { message, .. } => message.as_str(),
         ReconcileError::NotFound => "resource not found in AWS",
     };
     conditions::remove_condition(&mut list, other);

@@ -122,6 +122,11 @@ pub enum ReconcileError {
     /// The AWS resource does not exist.
     #[error("resource not found")]
     NotFound,
+    /// Not a failure: AWS is still working on an earlier request that must finish first (a
+    /// part removed before its whole can be deleted). `ACK.ResourceSynced=False` says what it
+    /// waits for, and the resource is polled on the not-synced schedule, not backed off.
+    #[error("{code}: {message}")]
+    Pending { code: String, message: String },
 }
 
 impl ReconcileError {
@@ -136,6 +141,14 @@ impl ReconcileError {
     /// A recoverable error.
     pub fn recoverable(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Recoverable {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// AWS is still working on an earlier request (see [`ReconcileError::Pending`]).
+    pub fn pending(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Pending {
             code: code.into(),
             message: message.into(),
         }
@@ -176,7 +189,8 @@ impl ReconcileError {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Terminal { .. } => ErrorClass::Terminal,
-            Self::Recoverable { .. } => ErrorClass::Recoverable,
+            // Retried like a recoverable error wherever the class decides.
+            Self::Recoverable { .. } | Self::Pending { .. } => ErrorClass::Recoverable,
             Self::NotFound => ErrorClass::NotFound,
         }
     }
@@ -194,7 +208,9 @@ impl ReconcileError {
     /// The code, suitable as a condition reason; `None` for `NotFound`.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Self::Terminal { code, .. } | Self::Recoverable { code, .. } => Some(code),
+            Self::Terminal { code, .. }
+            | Self::Recoverable { code, .. }
+            | Self::Pending { code, .. } => Some(code),
             Self::NotFound => None,
         }
     }

@@ -308,8 +308,20 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                 }
                 // Late-initialised from what create returned: the spec write goes with this
                 // reconcile instead of needing another one (and its reads) later.
-                self.late_initialize(desired, &latest);
+                let desired = self.late_initialize(desired, &latest);
                 self.record(&latest);
+                // Some fields no create call takes (DynamoDB replicas go in after the table
+                // exists): what the create did not apply is still to do, so never Synced yet.
+                let remaining = m.delta(&desired, &latest);
+                if !remaining.is_empty() {
+                    return Ok(Synced::No {
+                        reason: "Pending",
+                        message: format!(
+                            "created; {} still to be applied",
+                            remaining.paths.join(", ")
+                        ),
+                    });
+                }
                 Ok(self.converging(&latest))
             }
             (AdoptionDecision::Adopt, Some(latest)) => {
@@ -497,6 +509,14 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             Err(Stop::Failed(e)) => Err(e),
             Ok(synced) => Ok(synced),
         };
+        // Waiting for AWS is progress, however the wait was reported.
+        let result = match result {
+            Err(ReconcileError::Pending { code, message }) => Ok(Synced::No {
+                reason: "Pending",
+                message: format!("{code}: {message}"),
+            }),
+            other => other,
+        };
         let outcome = match &result {
             Ok(Synced::Yes) => Outcome::Synced,
             Ok(Synced::No { .. }) => Outcome::NotSynced,
@@ -519,7 +539,8 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                 let code = e.code().unwrap_or("NotFound").to_string();
                 let message = match &e {
                     ReconcileError::Terminal { message, .. }
-                    | ReconcileError::Recoverable { message, .. } => message.clone(),
+                    | ReconcileError::Recoverable { message, .. }
+                    | ReconcileError::Pending { message, .. } => message.clone(),
                     ReconcileError::NotFound => "resource not found in AWS".into(),
                 };
                 let failed = Condition::new(conditions::RESOURCE_SYNCED, Status::False)

@@ -539,3 +539,20 @@ async fn feature_gates_turn_the_adoption_and_read_only_annotations_off() {
     assert!(matches!(wb, Writeback::RemoveFinalizer { .. }), "{wb:?}");
     assert!(m.remote("y").is_none(), "deleted in AWS");
 }
+
+#[tokio::test]
+async fn a_delete_waiting_for_aws_keeps_the_finalizer_without_an_error() {
+    let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(tags(&[])));
+    m.aws.lock().unwrap().fail = Some((
+        "delete",
+        ReconcileError::pending("PartDeleting", "removing a part before the whole"),
+    ));
+    let wb = run(&m, &deleting(thing("x"))).await;
+    let (status, reason, message) = condition(&wb, "ACK.ResourceSynced").unwrap();
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "Pending"));
+    assert!(message.contains("removing a part"), "{message}");
+    assert!(condition(&wb, "ACK.Recoverable").is_none());
+    assert!(condition(&wb, "ACK.Terminal").is_none());
+    assert_eq!(update(&wb).outcome, Outcome::NotSynced);
+    assert!(m.remote("x").is_some(), "nothing deleted yet");
+}

@@ -719,7 +719,7 @@ async fn retain_keeps_the_table_after_the_cr_is_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn system_tags_and_replicas_in_the_spec_are_terminal_before_any_write() {
+async fn system_tags_and_streamless_replicas_are_terminal_before_any_write() {
     let w = world("ddb-bad-tags").await;
     let name = unique("aws-tag");
     let mut spec = basic_spec(&name);
@@ -737,15 +737,18 @@ async fn system_tags_and_replicas_in_the_spec_are_terminal_before_any_write() {
         "only the test's own look-up touched AWS"
     );
 
-    // Replicas are not managed yet: refused before CreateTable, not silently dropped.
+    // Replicas without the stream they copy through: refused before CreateTable.
     let replicated = unique("replicas");
     let mut spec = basic_spec(&replicated);
     spec["tableReplicas"] = json!([{"regionName": "eu-west-1"}]);
     w.create(&table(&replicated, spec, &[])).await;
     let cr = w.wait_for(&replicated, TERMINAL, "True").await;
     let (_, reason, message) = condition(&cr, TERMINAL).unwrap();
-    assert_eq!(reason, "UnsupportedField");
-    assert!(message.contains("spec.tableReplicas"), "{message}");
+    assert_eq!(reason, "InvalidSpec");
+    assert!(
+        message.contains("spec.tableReplicas") && message.contains("NEW_AND_OLD_IMAGES"),
+        "{message}"
+    );
     let calls = requests_for(&replicated).await;
     let writes: Vec<_> = operations(&calls)
         .into_iter()
@@ -1141,4 +1144,111 @@ async fn field_export_writes_the_table_arn_into_a_secret_and_cleans_it_up() {
     .await;
     exporter.abort();
     w.delete(&name).await;
+}
+
+/// The table's replica regions as AWS describes them, with their status.
+fn aws_replicas(t: &TableDescription) -> Vec<(String, String)> {
+    t.replicas()
+        .iter()
+        .map(|r| {
+            (
+                r.region_name().unwrap_or_default().to_string(),
+                r.replica_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Whether a table of that name exists in another region (a replica is one).
+async fn exists_in(w: &World, region: &str, name: &str) -> bool {
+    let config = w
+        .ddb
+        .config()
+        .to_builder()
+        .region(aws_sdk_dynamodb::config::Region::new(region.to_string()))
+        .build();
+    match aws_sdk_dynamodb::Client::from_conf(config)
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => true,
+        Err(e) if e.code() == Some("ResourceNotFoundException") => false,
+        Err(e) => panic!("DescribeTable {name} in {region}: {e:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_are_added_one_per_call_and_removed_before_the_table() {
+    let w = world("ddb-replicas").await;
+    let name = unique("replicated");
+    let mut spec = basic_spec(&name);
+    spec["streamSpecification"] =
+        json!({"streamEnabled": true, "streamViewType": "NEW_AND_OLD_IMAGES"});
+    spec["tableReplicas"] = json!([{"regionName": "eu-west-1"}, {"regionName": "us-east-2"}]);
+    w.create(&table(&name, spec, &[])).await;
+    w.synced(&name).await;
+    // Synced only once both replicas are ACTIVE; the emulator refuses more than one replica
+    // change per UpdateTable, so two calls made them.
+    let described = w.aws_table(&name).await.expect("the table");
+    let mut replicas = aws_replicas(&described);
+    replicas.sort();
+    assert_eq!(
+        replicas,
+        [
+            ("eu-west-1".to_string(), "ACTIVE".to_string()),
+            ("us-east-2".to_string(), "ACTIVE".to_string())
+        ]
+    );
+    for region in ["eu-west-1", "us-east-2"] {
+        assert!(exists_in(&w, region, &name).await, "replica in {region}");
+    }
+    let calls = requests_for(&name).await;
+    let updates = operations(&calls)
+        .iter()
+        .filter(|op| **op == "UpdateTable")
+        .count();
+    assert_eq!(
+        updates,
+        2,
+        "one UpdateTable per replica: {:?}",
+        operations(&calls)
+    );
+    let refused: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation == "UpdateTable" && c.error_code.is_some())
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "no replica change was refused: {refused:?}"
+    );
+
+    // One replica dropped from the spec is removed; the other stays.
+    w.patch(
+        &name,
+        json!({"spec": {"tableReplicas": [{"regionName": "us-east-2"}]}}),
+    )
+    .await;
+    let (ddb, table_name) = (&w, &name);
+    eventually("the eu-west-1 replica to go", || async move {
+        let t = ddb.aws_table(table_name).await.expect("the table");
+        (aws_replicas(&t) == [("us-east-2".to_string(), "ACTIVE".to_string())]).then_some(())
+    })
+    .await;
+    w.synced(&name).await;
+    assert!(!exists_in(&w, "eu-west-1", &name).await);
+
+    // Deleting the CR removes the remaining replica first, then the table: nothing is left in
+    // any region.
+    w.delete(&name).await;
+    assert!(w.aws_table(&name).await.is_none());
+    for region in ["eu-west-1", "us-east-2"] {
+        assert!(
+            !exists_in(&w, region, &name).await,
+            "replica left in {region}"
+        );
+    }
 }

@@ -115,7 +115,7 @@ def test_dynamodb_update_table_applies_class_throughput_and_encryption(dynamodb)
     assert "SSEDescription" not in dynamodb.describe_table(TableName=name)["Table"]
 
 
-def test_dynamodb_replicas_need_new_and_old_images_and_come_one_per_call(dynamodb):
+def test_dynamodb_replicas_need_new_and_old_images_and_come_one_per_call(emulator, dynamodb):
     name = _table(dynamodb)
     with pytest.raises(ClientError) as refused:
         dynamodb.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
@@ -131,10 +131,20 @@ def test_dynamodb_replicas_need_new_and_old_images_and_come_one_per_call(dynamod
     assert aws_error(refused)[1] == "ValidationException"
 
     dynamodb.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
+    # Under way until read once, then ACTIVE; the replica is a table in its own region.
+    replicas = dynamodb.describe_table(TableName=name)["Table"]["Replicas"]
+    assert replicas == [{"RegionName": "eu-west-1", "ReplicaStatus": "CREATING"}]
     replicas = dynamodb.describe_table(TableName=name)["Table"]["Replicas"]
     assert replicas == [{"RegionName": "eu-west-1", "ReplicaStatus": "ACTIVE"}]
+    elsewhere = emulator.client("dynamodb", region="eu-west-1")
+    assert elsewhere.describe_table(TableName=name)["Table"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     dynamodb.update_table(TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": "eu-west-1"}}])
+    replicas = dynamodb.describe_table(TableName=name)["Table"]["Replicas"]
+    assert replicas == [{"RegionName": "eu-west-1", "ReplicaStatus": "DELETING"}]
     assert "Replicas" not in dynamodb.describe_table(TableName=name)["Table"]
+    with pytest.raises(ClientError) as gone:
+        elsewhere.describe_table(TableName=name)
+    assert aws_error(gone)[1] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as refused:
         dynamodb.update_table(TableName=name, ReplicaUpdates=[{"Delete": {"RegionName": "eu-west-1"}}])
     assert aws_error(refused)[1] == "ValidationException"

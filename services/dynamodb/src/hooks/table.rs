@@ -1,7 +1,10 @@
 //! Table quirks: DescribeTable reports several spec fields only as summaries or descriptions,
 //! UpdateTable takes one kind of change per call (index changes as `GlobalSecondaryIndexUpdates`,
 //! one index at a time), a table with deletion protection must be unprotected before it can be
-//! deleted, and a table is usable only once it (and its indexes) are ACTIVE.
+//! deleted, and a table is usable only once it (and its indexes) are ACTIVE. Replicas (global
+//! tables version 2019.11.21) are added, changed and removed through UpdateTable's
+//! `ReplicaUpdates`, one per call, each once the previous one is ACTIVE; before DeleteTable, so
+//! no replica outlives the table.
 
 use ack_runtime::{Delta, ReconcileError};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
@@ -11,9 +14,10 @@ use aws_sdk_dynamodb::types as sdk;
 use crate::Table;
 use crate::generated::table_convert;
 use crate::table::{
-    AttributeDefinition, GlobalSecondaryIndex, LocalSecondaryIndex,
-    PointInTimeRecoverySpecification, ProvisionedThroughput, SseSpecification, StreamSpecification,
-    TimeToLiveSpecification,
+    AttributeDefinition, CreateReplicationGroupMemberAction, GlobalSecondaryIndex,
+    LocalSecondaryIndex, OnDemandThroughputOverride, PointInTimeRecoverySpecification,
+    ProvisionedThroughput, ProvisionedThroughputOverride, ReplicaGlobalSecondaryIndex,
+    SseSpecification, StreamSpecification, TimeToLiveSpecification,
 };
 
 const PAY_PER_REQUEST: &str = "PAY_PER_REQUEST";
@@ -98,6 +102,57 @@ pub fn after_read_one(_desired: &Table, latest: &mut Table, output: &sdk::TableD
             .collect::<Vec<_>>()
     });
     latest.spec.local_secondary_indexes = lsis.filter(|l| !l.is_empty());
+    latest.spec.table_replicas = output
+        .replicas
+        .as_ref()
+        .map(|list| list.iter().map(replica_from_aws).collect::<Vec<_>>())
+        .filter(|l| !l.is_empty());
+}
+
+/// A replica AWS describes, as the spec declares one.
+fn replica_from_aws(d: &sdk::ReplicaDescription) -> CreateReplicationGroupMemberAction {
+    CreateReplicationGroupMemberAction {
+        region_name: d.region_name.clone(),
+        kms_master_key_id: d.kms_master_key_id.clone(),
+        provisioned_throughput_override: d.provisioned_throughput_override.as_ref().map(|p| {
+            ProvisionedThroughputOverride {
+                read_capacity_units: p.read_capacity_units,
+            }
+        }),
+        on_demand_throughput_override: d.on_demand_throughput_override.as_ref().map(|o| {
+            OnDemandThroughputOverride {
+                max_read_request_units: o.max_read_request_units,
+            }
+        }),
+        global_secondary_indexes: d
+            .global_secondary_indexes
+            .as_ref()
+            .map(|list| {
+                list.iter()
+                    .map(|g| ReplicaGlobalSecondaryIndex {
+                        index_name: g.index_name.clone(),
+                        provisioned_throughput_override: g
+                            .provisioned_throughput_override
+                            .as_ref()
+                            .map(|p| ProvisionedThroughputOverride {
+                                read_capacity_units: p.read_capacity_units,
+                            }),
+                        on_demand_throughput_override: g
+                            .on_demand_throughput_override
+                            .as_ref()
+                            .map(|o| OnDemandThroughputOverride {
+                                max_read_request_units: o.max_read_request_units,
+                            }),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| !l.is_empty()),
+        table_class_override: d
+            .replica_table_class_summary
+            .as_ref()
+            .and_then(|c| c.table_class.as_ref())
+            .map(|c| c.as_str().to_string()),
+    }
 }
 
 /// Billing mode and table class AWS chose show in the spec, so a steady state has no delta.
@@ -141,30 +196,147 @@ pub fn delta(desired: &Table, latest: &Table, delta: &mut Delta) {
         _ => false,
     };
     delta.paths.retain(|path| !same(path));
-    // Replicas are not managed yet: declaring them must not pass unnoticed.
-    if wanted
-        .table_replicas
-        .as_ref()
-        .is_some_and(|r| !r.is_empty())
-    {
+    // A custom field: the generated delta does not compare it.
+    delta.paths.retain(|p| p != "spec.tableReplicas");
+    if replica_change(desired, latest).is_some() {
         delta.paths.push("spec.tableReplicas".into());
     }
 }
 
-/// Refuses what this controller cannot create yet, before any AWS call.
+/// One change of the replica set; UpdateTable takes one per call.
+#[derive(Debug, PartialEq)]
+enum ReplicaChange<'a> {
+    Create(&'a CreateReplicationGroupMemberAction),
+    Update(&'a CreateReplicationGroupMemberAction),
+    Delete(String),
+}
+
+/// The next replica change, creations first, then updates, then removals (as ACK orders them).
+/// Replicas the spec does not declare (`tableReplicas` left out) are not managed; an empty list
+/// removes them all. A setting the spec leaves out is whatever AWS has.
+fn replica_change<'a>(desired: &'a Table, latest: &Table) -> Option<ReplicaChange<'a>> {
+    let wanted = desired.spec.table_replicas.as_ref()?;
+    let actual = latest.spec.table_replicas.as_deref().unwrap_or_default();
+    let find = |region: &Option<String>| actual.iter().find(|a| a.region_name == *region);
+    if let Some(new) = wanted.iter().find(|w| find(&w.region_name).is_none()) {
+        return Some(ReplicaChange::Create(new));
+    }
+    let covered = |w: &CreateReplicationGroupMemberAction,
+                   a: &CreateReplicationGroupMemberAction| {
+        (w.kms_master_key_id.is_none() || w.kms_master_key_id == a.kms_master_key_id)
+            && (w.provisioned_throughput_override.is_none()
+                || w.provisioned_throughput_override == a.provisioned_throughput_override)
+            && (w.on_demand_throughput_override.is_none()
+                || w.on_demand_throughput_override == a.on_demand_throughput_override)
+            && (w.global_secondary_indexes.is_none()
+                || w.global_secondary_indexes == a.global_secondary_indexes)
+            && (w.table_class_override.is_none()
+                || w.table_class_override == a.table_class_override)
+    };
+    if let Some(changed) = wanted
+        .iter()
+        .find(|w| find(&w.region_name).is_some_and(|a| !covered(w, a)))
+    {
+        return Some(ReplicaChange::Update(changed));
+    }
+    actual
+        .iter()
+        .find(|a| !wanted.iter().any(|w| w.region_name == a.region_name))
+        .and_then(|gone| gone.region_name.clone())
+        .map(ReplicaChange::Delete)
+}
+
+/// A replica AWS is still creating, updating or deleting (the next change must wait for it).
+fn replica_in_progress(latest: &Table) -> Option<String> {
+    latest
+        .status
+        .as_ref()?
+        .replicas
+        .iter()
+        .flatten()
+        .find(|r| r.replica_status.as_deref().is_some_and(|s| s != "ACTIVE"))
+        .map(|r| {
+            format!(
+                "{} is {}",
+                r.region_name.as_deref().unwrap_or("?"),
+                r.replica_status.as_deref().unwrap_or("?")
+            )
+        })
+}
+
+/// Replicas copy the table through its stream: AWS needs one with both images.
+fn streams_new_and_old_images(desired: &Table) -> bool {
+    desired.spec.stream_specification.as_ref().is_some_and(|s| {
+        s.stream_enabled == Some(true)
+            && s.stream_view_type.as_deref() == Some("NEW_AND_OLD_IMAGES")
+    })
+}
+
+/// The `ReplicaUpdates` element of one replica change.
+fn replica_update(change: &ReplicaChange) -> Result<sdk::ReplicationGroupUpdate, ReconcileError> {
+    let invalid = |e: aws_sdk_dynamodb::error::BuildError| {
+        ReconcileError::terminal("InvalidSpec", format!("spec.tableReplicas: {e}"))
+    };
+    Ok(match change {
+        ReplicaChange::Create(replica) => sdk::ReplicationGroupUpdate::builder()
+            .create(
+                table_convert::to_sdk_create_replication_group_member_action(
+                    replica,
+                    "spec.tableReplicas",
+                )?,
+            )
+            .build(),
+        ReplicaChange::Update(replica) => {
+            let r = table_convert::to_sdk_create_replication_group_member_action(
+                replica,
+                "spec.tableReplicas",
+            )?;
+            sdk::ReplicationGroupUpdate::builder()
+                .update(
+                    sdk::UpdateReplicationGroupMemberAction::builder()
+                        .region_name(r.region_name)
+                        .set_kms_master_key_id(r.kms_master_key_id)
+                        .set_provisioned_throughput_override(r.provisioned_throughput_override)
+                        .set_on_demand_throughput_override(r.on_demand_throughput_override)
+                        .set_global_secondary_indexes(r.global_secondary_indexes)
+                        .set_table_class_override(r.table_class_override)
+                        .build()
+                        .map_err(invalid)?,
+                )
+                .build()
+        }
+        ReplicaChange::Delete(region) => sdk::ReplicationGroupUpdate::builder()
+            .delete(
+                sdk::DeleteReplicationGroupMemberAction::builder()
+                    .region_name(region)
+                    .build()
+                    .map_err(invalid)?,
+            )
+            .build(),
+    })
+}
+
+/// CreateTable takes no replicas: they follow through UpdateTable once the table is ACTIVE.
+/// Without the stream replicas need, the table would be made and then stay Terminal: refuse
+/// before any AWS call instead.
 pub fn before_create(desired: &Table) -> Result<(), ReconcileError> {
-    if desired
+    let replicated = desired
         .spec
         .table_replicas
         .as_ref()
-        .is_some_and(|r| !r.is_empty())
-    {
-        return Err(ReconcileError::terminal(
-            "UnsupportedField",
-            "spec.tableReplicas is not supported by this controller yet",
-        ));
+        .is_some_and(|r| !r.is_empty());
+    if replicated && !streams_new_and_old_images(desired) {
+        return Err(replicas_need_streams());
     }
     Ok(())
+}
+
+fn replicas_need_streams() -> ReconcileError {
+    ReconcileError::terminal(
+        "InvalidSpec",
+        "spec.tableReplicas: table must have DynamoDB Streams enabled with StreamViewType set \
+         to NEW_AND_OLD_IMAGES for replica updates (spec.streamSpecification)",
+    )
 }
 
 /// Attribute definitions only describe the keys of the table and its indexes: they are sent
@@ -294,9 +466,9 @@ fn same_index_shape(wanted: &GlobalSecondaryIndex, actual: &GlobalSecondaryIndex
 
 /// UpdateTable takes one kind of change per call: billing (with its capacity), streams,
 /// encryption, table class, deletion protection, then one index change at a time (with the
-/// attribute definitions a new index needs).
+/// attribute definitions a new index needs), then one replica change at a time.
 pub fn before_update(desired: &Table, latest: &Table, delta: &Delta) -> Vec<Delta> {
-    let groups: [&[&str]; 6] = [
+    let groups: [&[&str]; 7] = [
         &[
             "spec.billingMode",
             "spec.provisionedThroughput",
@@ -307,6 +479,7 @@ pub fn before_update(desired: &Table, latest: &Table, delta: &Delta) -> Vec<Delt
         &["spec.tableClass"],
         &["spec.deletionProtectionEnabled"],
         &["spec.globalSecondaryIndexes"],
+        &["spec.tableReplicas"],
     ];
     let mut calls = Vec::new();
     for group in groups {
@@ -386,6 +559,21 @@ pub fn update_input(
     if rest.is_empty() {
         return Ok(input);
     }
+    if rest.contains("spec.tableReplicas") {
+        if !streams_new_and_old_images(desired) {
+            return Err(replicas_need_streams());
+        }
+        if let Some(busy) = replica_in_progress(latest) {
+            return Err(ReconcileError::pending(
+                "ReplicaUpdating",
+                format!("waiting for the replica in {busy} before the next replica change"),
+            ));
+        }
+        return match replica_change(desired, latest) {
+            Some(change) => Ok(input.replica_updates(replica_update(&change)?)),
+            None => Ok(input),
+        };
+    }
     if let Some(path) = rest
         .paths
         .iter()
@@ -461,41 +649,76 @@ pub fn is_synced(latest: &Table) -> bool {
         .iter()
         .flatten()
         .all(|d| d.index_status.as_deref().is_none_or(|s| s == "ACTIVE"));
-    status.table_status.as_deref() == Some("ACTIVE") && indexes_active
+    status.table_status.as_deref() == Some("ACTIVE")
+        && indexes_active
+        && replica_in_progress(latest).is_none()
 }
 
-/// DeleteTable refuses a protected table: protection is turned off first.
+/// DeleteTable refuses a protected table: protection is turned off first. Replicas go before
+/// the table, one per call (as ACK does): DeleteTable would remove only this region's replica
+/// and leave the others behind.
 pub async fn before_delete(
     client: &aws_sdk_dynamodb::Client,
     latest: &Table,
 ) -> Result<(), ReconcileError> {
-    if latest.spec.deletion_protection_enabled != Some(true) {
+    if latest.spec.deletion_protection_enabled == Some(true) {
+        client
+            .update_table()
+            .table_name(&latest.spec.table_name)
+            .deletion_protection_enabled(false)
+            .send()
+            .await
+            .map_err(update_table_error)?;
+    }
+    let Some(region) = latest
+        .spec
+        .table_replicas
+        .iter()
+        .flatten()
+        .find_map(|r| r.region_name.clone())
+    else {
         return Ok(());
+    };
+    if let Some(busy) = replica_in_progress(latest) {
+        return Err(ReconcileError::pending(
+            "ReplicaUpdating",
+            format!("waiting for the replica in {busy} before deleting the table"),
+        ));
     }
     client
         .update_table()
         .table_name(&latest.spec.table_name)
-        .deletion_protection_enabled(false)
+        .replica_updates(replica_update(&ReplicaChange::Delete(region.clone()))?)
         .send()
         .await
-        .map_err(|e| {
-            let code = e.code().map(str::to_string);
-            let message = e.message().unwrap_or("UpdateTable failed").to_string();
-            let status = e.raw_response().map(|r| r.status().as_u16());
-            match code.as_deref() {
-                Some(c @ ("ResourceInUseException" | "LimitExceededException")) => {
-                    ReconcileError::recoverable(c, message)
-                }
-                c => ReconcileError::from_aws(
-                    c,
-                    message,
-                    status,
-                    &["ValidationException"],
-                    &["ResourceNotFoundException"],
-                ),
-            }
-        })?;
-    Ok(())
+        .map_err(update_table_error)?;
+    Err(ReconcileError::pending(
+        "ReplicaDeleting",
+        format!("removing the replica in {region} before deleting the table"),
+    ))
+}
+
+/// An UpdateTable error made outside the generated manager, classified as it classifies them.
+fn update_table_error(
+    e: aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::update_table::UpdateTableError,
+    >,
+) -> ReconcileError {
+    let code = e.code().map(str::to_string);
+    let message = e.message().unwrap_or("UpdateTable failed").to_string();
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    match code.as_deref() {
+        Some(c @ ("ResourceInUseException" | "LimitExceededException")) => {
+            ReconcileError::recoverable(c, message)
+        }
+        c => ReconcileError::from_aws(
+            c,
+            message,
+            status,
+            &["ValidationException"],
+            &["ResourceNotFoundException"],
+        ),
+    }
 }
 
 /// DescribeTimeToLive's status as the spec's `{enabled, attributeName}`.
@@ -555,6 +778,59 @@ mod tests {
     use super::*;
     use crate::table::{KeySchemaElement, Projection};
     use crate::{TableSpec, TableStatus};
+
+    fn replicated(regions: &[(&str, Option<&str>)]) -> Table {
+        Table::new(
+            "t",
+            TableSpec {
+                table_replicas: Some(
+                    regions
+                        .iter()
+                        .map(|(r, class)| CreateReplicationGroupMemberAction {
+                            region_name: Some(r.to_string()),
+                            table_class_override: class.map(str::to_string),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn replica_changes_come_one_at_a_time_creations_first() {
+        let latest = replicated(&[("eu-west-1", Some("STANDARD")), ("us-east-2", None)]);
+        // Same set, settings the spec leaves out are AWS's: nothing to do.
+        let same = replicated(&[("eu-west-1", None), ("us-east-2", None)]);
+        assert_eq!(replica_change(&same, &latest), None);
+        // Not declared: not managed.
+        let undeclared = Table::new("t", TableSpec::default());
+        assert_eq!(replica_change(&undeclared, &latest), None);
+        let wanted = replicated(&[
+            ("eu-west-1", Some("STANDARD_INFREQUENT_ACCESS")),
+            ("ap-south-1", None),
+        ]);
+        let Some(ReplicaChange::Create(r)) = replica_change(&wanted, &latest) else {
+            panic!("a creation first");
+        };
+        assert_eq!(r.region_name.as_deref(), Some("ap-south-1"));
+        let wanted = replicated(&[("eu-west-1", Some("STANDARD_INFREQUENT_ACCESS"))]);
+        assert!(matches!(
+            replica_change(&wanted, &latest),
+            Some(ReplicaChange::Update(r)) if r.region_name.as_deref() == Some("eu-west-1")
+        ));
+        let wanted = replicated(&[("eu-west-1", None)]);
+        assert_eq!(
+            replica_change(&wanted, &latest),
+            Some(ReplicaChange::Delete("us-east-2".into()))
+        );
+        let none = replicated(&[]);
+        assert!(matches!(
+            replica_change(&none, &latest),
+            Some(ReplicaChange::Delete(_))
+        ));
+    }
 
     #[test]
     fn contributor_insights_take_the_action_or_the_status_spelling() {

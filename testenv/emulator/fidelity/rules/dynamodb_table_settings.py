@@ -65,6 +65,10 @@ class DynamoDbTableSettingsAreKept(Rule):
 
     moto 5.2.5 ignores all of these members (it keeps SSESpecification only from CreateTable),
     so a controller that sends them sees nothing change.
+
+    A replica is a table of the same name and keys in its region (made and dropped with it),
+    and its change is under way (``CREATING``/``UPDATING``/``DELETING``) until one DescribeTable
+    has reported it, like index changes (AWS takes minutes).
     """
 
     def applies_to(self, call: Call) -> bool:
@@ -137,9 +141,18 @@ class DynamoDbTableSettingsAreKept(Rule):
         for update in body.get("ReplicaUpdates") or []:
             replicas = getattr(table, _REPLICAS, [])
             if "Create" in update:
-                replicas = replicas + [{"RegionName": update["Create"]["RegionName"], "ReplicaStatus": "ACTIVE"}]
+                action = update["Create"]
+                _make_replica_table(call, table, action["RegionName"])
+                replicas = replicas + [_replica(action, "CREATING")]
+            elif "Update" in update:
+                action = update["Update"]
+                replicas = [
+                    _replica(action, "UPDATING") if r["RegionName"] == action["RegionName"] else r for r in replicas
+                ]
             elif "Delete" in update:
-                replicas = [r for r in replicas if r["RegionName"] != update["Delete"]["RegionName"]]
+                region = update["Delete"]["RegionName"]
+                _drop_replica_table(call, table.name, region)
+                replicas = [dict(r, ReplicaStatus="DELETING") if r["RegionName"] == region else r for r in replicas]
             setattr(table, _REPLICAS, replicas)
 
     def reshape(self, call: Call, response: WireResponse) -> WireResponse:
@@ -158,8 +171,18 @@ class DynamoDbTableSettingsAreKept(Rule):
             description["TableClassSummary"] = {"TableClass": getattr(table, _CLASS)}
         if getattr(table, _ON_DEMAND, None):
             description["OnDemandThroughput"] = getattr(table, _ON_DEMAND)
-        if getattr(table, _REPLICAS, None):
-            description["Replicas"] = getattr(table, _REPLICAS)
+        replicas = getattr(table, _REPLICAS, None)
+        if replicas:
+            description["Replicas"] = [dict(r) for r in replicas]
+            description["GlobalTableVersion"] = "2019.11.21"
+            if call.is_("dynamodb", "DescribeTable"):
+                # A replica change is under way until one DescribeTable has reported it (AWS
+                # takes minutes): then CREATING/UPDATING replicas are ACTIVE, DELETING ones gone.
+                setattr(
+                    table,
+                    _REPLICAS,
+                    [dict(r, ReplicaStatus="ACTIVE") for r in replicas if r["ReplicaStatus"] != "DELETING"],
+                )
         for index in description.get("GlobalSecondaryIndexes") or []:
             kept = next((i for i in table.global_indexes if i.name == index.get("IndexName")), None)
             if getattr(kept, _ON_DEMAND, None):
@@ -175,6 +198,53 @@ class DynamoDbTableSettingsAreKept(Rule):
         else:
             description.pop("SSEDescription", None)
         return dynamodb_json(payload, response.status)
+
+
+def _replica(action: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ReplicaDescription for a Create/Update replica action."""
+    replica: dict[str, Any] = {"RegionName": action["RegionName"], "ReplicaStatus": status}
+    if action.get("KMSMasterKeyId"):
+        replica["KMSMasterKeyId"] = action["KMSMasterKeyId"]
+    if action.get("ProvisionedThroughputOverride"):
+        replica["ProvisionedThroughputOverride"] = dict(action["ProvisionedThroughputOverride"])
+    if action.get("GlobalSecondaryIndexes"):
+        replica["GlobalSecondaryIndexes"] = [dict(g) for g in action["GlobalSecondaryIndexes"]]
+    if action.get("TableClassOverride"):
+        replica["ReplicaTableClassSummary"] = {"TableClass": action["TableClassOverride"]}
+    return replica
+
+
+def _make_replica_table(call: Call, table: Any, region: str) -> None:
+    """The replica is a table of the same name and keys in its own region, as in AWS (a
+    DescribeTable signed for that region finds it)."""
+    backend = get_backend("dynamodb")[call.account_id][region]
+    if table.name in backend.tables:
+        return
+    described = table.describe()["TableDescription"]
+    backend.create_table(
+        table.name,
+        schema=described["KeySchema"],
+        throughput=dict(table.throughput) if table.billing_mode != "PAY_PER_REQUEST" else None,
+        attr=described["AttributeDefinitions"],
+        global_indexes=[
+            {k: v for k, v in g.describe().items() if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")}
+            for g in table.global_indexes
+        ]
+        or None,
+        indexes=[{"IndexName": i.name, "KeySchema": i.schema, "Projection": i.projection} for i in table.indexes] or None,
+        streams=table.stream_specification,
+        billing_mode=table.billing_mode,
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+
+
+def _drop_replica_table(call: Call, name: str, region: str) -> None:
+    regions = get_backend("dynamodb")[call.account_id]
+    if region in dict.keys(regions):
+        regions[region].tables.pop(name, None)
 
 
 class DynamoDbContributorInsightsIsServed(Rule):
