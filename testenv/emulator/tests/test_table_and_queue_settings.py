@@ -246,3 +246,18 @@ def test_dynamodb_index_on_demand_throughput_is_kept(dynamodb):
     dynamodb.describe_table(TableName=name)  # the change is under way until described once
     index = dynamodb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
     assert index["OnDemandThroughput"] == lower
+
+
+def test_sns_topic_attributes_moto_stores_are_returned(sns):
+    arn = sns.create_topic(
+        Name=unique("topic") + ".fifo",
+        Attributes={"FifoTopic": "true", "FifoThroughputScope": "Topic"},
+    )["TopicArn"]
+    attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attributes["FifoThroughputScope"] == "Topic"
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="FifoThroughputScope", AttributeValue="MessageGroup")
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="TracingConfig", AttributeValue="Active")
+    attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert (attributes["FifoThroughputScope"], attributes["TracingConfig"]) == ("MessageGroup", "Active")
+    plain = sns.create_topic(Name=unique("plain"))["TopicArn"]
+    assert "FifoThroughputScope" not in sns.get_topic_attributes(TopicArn=plain)["Attributes"]

@@ -28,6 +28,7 @@ from .s3_bucket_state import S3VersioningStaysEnabledUnderReplication
 from .s3_default_encryption import S3BucketsHaveDefaultEncryption
 from .s3_request_payment import S3RequestPaymentIsServed
 from .s3_system_tags import DeleteBucketTaggingKeepsSystemTags, PutBucketTaggingKeepsSystemTags
+from .sns_topic_attributes import SnsReportsEveryTopicAttribute
 from .sqs_redrive_allow_policy import SqsKeepsRedriveAllowPolicy
 
 ALL_RULES: list[Rule] = [
@@ -47,6 +48,7 @@ ALL_RULES: list[Rule] = [
     SqsRefusesReservedTagKeys(),
     SqsAttributesMustParse(),
     SqsKeepsRedriveAllowPolicy(),
+    SnsReportsEveryTopicAttribute(),
     DynamoDbCreateTableRequiredMembers(),
     DynamoDbRefusesReservedTagKeys(),
     SnsRefusesReservedTagKeys(),
