@@ -362,6 +362,12 @@ pub struct Errors {
     pub recoverable: Vec<String>,
     /// Codes meaning the resource does not exist (model exception names).
     pub not_found: Vec<String>,
+    /// Operations the SDK makes by itself before a call, whose failure fails that call with no
+    /// code of its own (S3's `CreateSession`, the S3 Express One Zone session opened before any
+    /// call on a directory bucket): their error code classifies the call, so a session refused
+    /// with `NoSuchBucket` means the bucket is not found rather than a dispatch failure.
+    #[serde(default)]
+    pub inner_calls: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

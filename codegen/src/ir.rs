@@ -313,6 +313,8 @@ pub struct Errors {
     pub terminal: Vec<String>,
     pub recoverable: Vec<String>,
     pub not_found: Vec<String>,
+    /// Calls the SDK makes inside any call, whose error codes classify it (see the config key).
+    pub inner_calls: Vec<Operation>,
 }
 
 impl Service {

@@ -148,7 +148,7 @@ impl Plan<'_> {
         let module = format_ident!("{}", rust::module_name(self.resource));
         let manager = format_ident!("{}", type_name(self.resource));
         let error_codes = error_codes(self.resource);
-        let aws_error = aws_error_fn();
+        let aws_error = aws_error_fn(self.service, self.resource);
         let module_doc = format!(
             " The {} resource manager: translates between the custom resource and {} calls.",
             self.resource.kind, self.service.service_id
@@ -747,13 +747,60 @@ fn error_codes(resource: &Resource) -> TokenStream {
 
 /// `aws_error`: an SDK error classified with the constants of [`error_codes`]; codes the config
 /// calls recoverable are recoverable whatever their HTTP status.
-fn aws_error_fn() -> TokenStream {
+fn aws_error_fn(service: &Service, resource: &Resource) -> TokenStream {
+    let inner = &resource.errors.inner_calls;
+    if inner.is_empty() {
+        return aws_error_body(TokenStream::new(), TokenStream::new());
+    }
+    // The SDK boxes an inner call's `SdkError` into the failed call's error: found by walking
+    // the error's sources.
+    let sdk = format_ident!("{}", service.sdk_crate);
+    let checks = inner.iter().map(|op| {
+        let module = format_ident!("{}", op.sdk_method);
+        let error = format_ident!("{}Error", op.name);
+        let name = &op.name;
+        quote! {
+            if let Some(e) = s.downcast_ref::<SdkError<#sdk::operation::#module::#error>>()
+                && let Some(code) = e.code()
+            {
+                let message = format!("{} (called by the SDK first): {}", #name, e.message().unwrap_or(code));
+                return Some((code.to_string(), message, e.raw_response().map(|r| r.status().as_u16())));
+            }
+        }
+    });
+    let prelude = quote! {
+        if error.code().is_none()
+            && let Some((code, message, status)) = inner_call_error(&error)
+        {
+            return match code.as_str() {
+                c if RECOVERABLE_CODES.contains(&c) => ReconcileError::recoverable(c, message),
+                c => ReconcileError::from_aws(Some(c), message, status, TERMINAL_CODES, NOT_FOUND_CODES),
+            };
+        }
+    };
+    let helper = quote! {
+        #[doc = " The code, message and status of a call the SDK made by itself inside the failed one"]
+        #[doc = " (the config's `errors.inner_calls`)."]
+        fn inner_call_error(error: &(dyn std::error::Error + 'static)) -> Option<(String, String, Option<u16>)> {
+            let mut source = error.source();
+            while let Some(s) = source {
+                #(#checks)*
+                source = s.source();
+            }
+            None
+        }
+    };
+    aws_error_body(prelude, helper)
+}
+
+fn aws_error_body(prelude: TokenStream, helper: TokenStream) -> TokenStream {
     quote! {
         #[doc = " Classifies an SDK error with this resource's error codes."]
         fn aws_error<E>(error: SdkError<E>) -> ReconcileError
         where
             E: ProvideErrorMetadata + std::error::Error + 'static,
         {
+            #prelude
             let status = error.raw_response().map(|r| r.status().as_u16());
             let code = error.code().map(str::to_string);
             let message = error
@@ -765,6 +812,8 @@ fn aws_error_fn() -> TokenStream {
                 c => ReconcileError::from_aws(c, message, status, TERMINAL_CODES, NOT_FOUND_CODES),
             }
         }
+
+        #helper
     }
 }
 

@@ -1288,6 +1288,11 @@ fn errors(cx: &Context<'_>, errors: &config::Errors) -> Result<ir::Errors, Error
         terminal: expand(&errors.terminal),
         recoverable: expand(&errors.recoverable),
         not_found: expand(&errors.not_found),
+        inner_calls: errors
+            .inner_calls
+            .iter()
+            .map(|op| cx.operation(op, None))
+            .collect::<Result<_, _>>()?,
     })
 }
 

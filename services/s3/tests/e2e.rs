@@ -1370,3 +1370,55 @@ async fn adoption_writes_only_what_aws_has() {
     assert_eq!(spec(&adopted), json!({"name": untagged}));
     assert!(declared(&adopted).is_empty(), "{:?}", declared(&adopted));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_bucket_is_looked_up_as_missing_and_its_create_failure_reported() {
+    let w = world("s3-directory").await;
+    let name = format!("{}--usw2-az1--x-s3", unique("dir"));
+    // As ACK's directory_bucket.yaml.
+    let spec = json!({
+        "name": name,
+        "createBucketConfiguration": {
+            "bucket": {"type": "Directory", "dataRedundancy": "SingleAvailabilityZone"},
+            "location": {"name": "usw2-az1", "type": "AvailabilityZone"},
+        },
+    });
+    w.create(&bucket(&name, spec, &[])).await;
+    // The S3 Express session the SDK opens before HeadBucket answers NoSuchBucket: the bucket
+    // is not found, so it is created. The emulator has no directory buckets, and with a custom
+    // endpoint the SDK opens a session before CreateBucket too, which finds nothing: the
+    // condition says so (not a lookup failing forever as a dispatch failure).
+    let b = eventually("the create's failure in the conditions", || async {
+        let b = w.api.get(&name).await.unwrap();
+        let (status, reason, message) = condition(&b, SYNCED)?;
+        let failed = status == "False" && message.contains("CreateBucket answered");
+        failed.then_some((reason, message))
+    })
+    .await;
+    assert!(
+        b.1.contains("NoSuchBucket") && b.1.contains("CreateSession"),
+        "{b:?}"
+    );
+    let calls = requests_for(&name).await;
+    assert!(
+        calls
+            .iter()
+            .all(|r| r.operation == "CreateSession"
+                && r.error_code.as_deref() == Some("NoSuchBucket")),
+        "{calls:?}"
+    );
+    // Deleting finds nothing to delete: the finalizer goes.
+    w.delete(&name).await;
+
+    // Settings directory buckets do not have are refused before the bucket is created.
+    let name = format!("{}--usw2-az1--x-s3", unique("dir-bad"));
+    let spec = json!({"name": name, "versioning": {"status": "Enabled"}});
+    w.create(&bucket(&name, spec, &[])).await;
+    let b = w.wait_for(&name, TERMINAL, "True").await;
+    let (_, _, message) = condition(&b, TERMINAL).unwrap();
+    assert!(
+        message.contains("directory buckets") && message.contains("versioning"),
+        "{message}"
+    );
+    w.delete(&name).await;
+}

@@ -50,6 +50,8 @@ S3_BUCKET_SUBRESOURCES: dict[str, dict[str, str]] = {
     "location": _verbs("BucketLocation", "GET"),
     "acl": _verbs("BucketAcl", *_GP),
     "abac": _verbs("BucketAbac", *_GP),
+    # S3 Express One Zone: the session the SDKs open before calls on a directory bucket.
+    "session": {"GET": "CreateSession"},
     "uploads": {"GET": "ListMultipartUploads"},
     "versions": {"GET": "ListObjectVersions"},
     "delete": {"POST": "DeleteObjects"},
@@ -102,6 +104,9 @@ def classify(request: AwsRequest) -> Operation:
 
 
 def _service(request: AwsRequest) -> str:
+    if request.signing_service == "s3express":
+        # S3 Express One Zone (directory buckets) signs S3's own REST calls under this name.
+        return "s3"
     if request.signing_service:
         return request.signing_service
     prefix = request.target.split(".")[0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from support import aws_error, make_bucket
+from support import aws_error, make_bucket, unique
 
 ROLE = "arn:aws:iam::123456789012:role/replication"
 
@@ -79,3 +79,18 @@ def test_s3_a_grant_header_naming_two_grantees_reads_back_as_two_grants(s3):
     s3.put_bucket_acl(Bucket=bucket, GrantRead=f"id={owner}, uri={ALL_USERS}")
     _, grants = _grants(s3, bucket)
     assert grants == [("CanonicalUser", owner, "READ"), ("Group", ALL_USERS, "READ")]
+
+
+def test_s3_express_session_on_a_missing_directory_bucket_is_no_such_bucket(s3, emulator):
+    # moto's own answer, as AWS's; the call is S3's (signed as s3express) and logged by its name.
+    name = unique("dir") + "--usw2-az1--x-s3"
+    with pytest.raises(ClientError) as missing:
+        s3.create_session(Bucket=name)
+    status, code, _ = aws_error(missing)
+    assert (status, code) == (404, "NoSuchBucket")
+    with pytest.raises(ClientError) as refused:
+        s3.create_bucket(Bucket=name)
+    # The SDK's own session call comes first and fails the same way.
+    assert aws_error(refused)[:2] == (404, "NoSuchBucket")
+    sessions = [r for r in emulator.requests() if r["resource"] == name]
+    assert {(r["service"], r["operation"]) for r in sessions} == {("s3", "CreateSession")}

@@ -379,7 +379,7 @@ impl<'a> Describe<'a> {
         let module = format_ident!("{}", rust::module_name(self.resource));
         let manager = format_ident!("{}", super::type_name(self.resource));
         let error_codes = super::error_codes(self.resource);
-        let aws_error = super::aws_error_fn();
+        let aws_error = super::aws_error_fn(self.service, self.resource);
         let module_doc = format!(
             " The {} resource manager: translates between the custom resource and {} calls.",
             self.resource.kind, self.service.service_id

@@ -528,7 +528,7 @@ impl SetterPlan<'_> {
         let module = format_ident!("{}", rust::module_name(self.resource));
         let manager = format_ident!("{}", type_name(self.resource));
         let error_codes = super::error_codes(self.resource);
-        let aws_error = super::aws_error_fn();
+        let aws_error = super::aws_error_fn(self.service, self.resource);
         let module_doc = format!(
             " The {} resource manager: translates between the custom resource and {} calls.",
             self.resource.kind, self.service.service_id
@@ -1069,6 +1069,17 @@ impl SetterPlan<'_> {
         let spec = self.spec_type();
         let create = &self.resource.operations.create;
         let method = format_ident!("{}", create.sdk_method);
+        let create_name = &create.name;
+        let detail = if self.resource.errors.inner_calls.is_empty() {
+            quote!(e.message().unwrap_or("no detail").to_string())
+        } else {
+            quote! {
+                match inner_call_error(&e) {
+                    Some((code, message, _)) => format!("{code}: {message}"),
+                    None => e.message().unwrap_or("no detail").to_string(),
+                }
+            }
+        };
         let identifier = field_ident(self.identifier);
         let inputs = self.create_inputs.iter().filter_map(|field| {
             let Source::Member { sdk_name, .. } = &field.source else {
@@ -1103,7 +1114,19 @@ impl SetterPlan<'_> {
                     #(#inputs)*
                     .send()
                     .await
-                    .map_err(aws_error)?;
+                    .map_err(|e| {
+                        let detail = #detail;
+                        match aws_error(e) {
+                            // Not "the resource is gone" (which would be created again): the
+                            // create failed, for instance because an inner call the SDK made
+                            // first found nothing (`errors.inner_calls`).
+                            ReconcileError::NotFound => ReconcileError::recoverable(
+                                "NotFound",
+                                format!("{} answered that something it needs does not exist: {detail}", #create_name),
+                            ),
+                            other => other,
+                        }
+                    })?;
                 let mut created = desired.clone();
                 let status = created.status.get_or_insert_with(Default::default);
                 #(#outputs)*

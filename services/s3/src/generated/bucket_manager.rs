@@ -1452,7 +1452,24 @@ impl ResourceManager for BucketManager {
             )
             .send()
             .await
-            .map_err(aws_error)?;
+            .map_err(|e| {
+                let detail = match inner_call_error(&e) {
+                    Some((code, message, _)) => format!("{code}: {message}"),
+                    None => e.message().unwrap_or("no detail").to_string(),
+                };
+                match aws_error(e) {
+                    ReconcileError::NotFound => {
+                        ReconcileError::recoverable(
+                            "NotFound",
+                            format!(
+                                "{} answered that something it needs does not exist: {detail}",
+                                "CreateBucket"
+                            ),
+                        )
+                    }
+                    other => other,
+                }
+            })?;
         let mut created = desired.clone();
         let status = created.status.get_or_insert_with(Default::default);
         status.location = output.location.clone();
@@ -2081,6 +2098,24 @@ fn aws_error<E>(error: SdkError<E>) -> ReconcileError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    if error.code().is_none()
+        && let Some((code, message, status)) = inner_call_error(&error)
+    {
+        return match code.as_str() {
+            c if RECOVERABLE_CODES.contains(&c) => {
+                ReconcileError::recoverable(c, message)
+            }
+            c => {
+                ReconcileError::from_aws(
+                    Some(c),
+                    message,
+                    status,
+                    TERMINAL_CODES,
+                    NOT_FOUND_CODES,
+                )
+            }
+        };
+    }
     let status = error.raw_response().map(|r| r.status().as_u16());
     let code = error.code().map(str::to_string);
     let message = error
@@ -2095,4 +2130,31 @@ where
             ReconcileError::from_aws(c, message, status, TERMINAL_CODES, NOT_FOUND_CODES)
         }
     }
+}
+
+/// The code, message and status of a call the SDK made by itself inside the failed one
+/// (the config's `errors.inner_calls`).
+fn inner_call_error(
+    error: &(dyn std::error::Error + 'static),
+) -> Option<(String, String, Option<u16>)> {
+    let mut source = error.source();
+    while let Some(s) = source {
+        if let Some(e) = s
+            .downcast_ref::<
+                SdkError<aws_sdk_s3::operation::create_session::CreateSessionError>,
+            >() && let Some(code) = e.code()
+        {
+            let message = format!(
+                "{} (called by the SDK first): {}", "CreateSession", e.message()
+                .unwrap_or(code)
+            );
+            return Some((
+                code.to_string(),
+                message,
+                e.raw_response().map(|r| r.status().as_u16()),
+            ));
+        }
+        source = s.source();
+    }
+    None
 }

@@ -24,15 +24,73 @@ use crate::{Bucket, BucketSpec};
 /// The one region whose buckets are created without a location constraint.
 const DEFAULT_REGION: &str = "us-east-1";
 
+/// The suffix AWS reserves for directory bucket (S3 Express One Zone) names.
+const DIRECTORY_BUCKET_SUFFIX: &str = "--x-s3";
+
 /// Fills `createBucketConfiguration.locationConstraint` from the client's region unless the spec
-/// names one; AWS requires it everywhere but us-east-1, where it must be left out.
+/// names one; AWS requires it everywhere but us-east-1, where it must be left out. A directory
+/// bucket has a location (its zone) instead, and only some sub-configurations: one that sets
+/// others is refused before any call, as ACK does.
 pub fn before_create(
     client: &aws_sdk_s3::Client,
     desired: &mut Bucket,
 ) -> Result<(), ReconcileError> {
+    if desired.spec.name.ends_with(DIRECTORY_BUCKET_SUFFIX) {
+        return check_directory_bucket(&desired.spec);
+    }
     let region = client.config().region().map(|r| r.to_string());
     set_location_constraint(desired, region.as_deref());
     Ok(())
+}
+
+/// Refuses what directory buckets do not support (S3 user guide, "Differences for directory
+/// buckets"): they take encryption, lifecycle, policy and tags only.
+fn check_directory_bucket(spec: &BucketSpec) -> Result<(), ReconcileError> {
+    let unsupported: Vec<&str> = [
+        ("abac", spec.abac.is_some()),
+        ("accelerate", spec.accelerate.is_some()),
+        ("analytics", spec.analytics.is_some()),
+        ("acl", spec.acl.is_some()),
+        ("grantFullControl", spec.grant_full_control.is_some()),
+        ("grantRead", spec.grant_read.is_some()),
+        ("grantReadACP", spec.grant_read_acp.is_some()),
+        ("grantWrite", spec.grant_write.is_some()),
+        ("grantWriteACP", spec.grant_write_acp.is_some()),
+        ("cors", spec.cors.is_some()),
+        ("intelligentTiering", spec.intelligent_tiering.is_some()),
+        ("inventory", spec.inventory.is_some()),
+        ("logging", spec.logging.is_some()),
+        ("metrics", spec.metrics.is_some()),
+        ("notification", spec.notification.is_some()),
+        (
+            "objectLockConfiguration",
+            spec.object_lock_configuration.is_some(),
+        ),
+        (
+            "objectLockEnabledForBucket",
+            spec.object_lock_enabled_for_bucket.is_some(),
+        ),
+        ("objectOwnership", spec.object_ownership.is_some()),
+        ("ownershipControls", spec.ownership_controls.is_some()),
+        ("publicAccessBlock", spec.public_access_block.is_some()),
+        ("replication", spec.replication.is_some()),
+        ("requestPayment", spec.request_payment.is_some()),
+        ("versioning", spec.versioning.is_some()),
+        ("website", spec.website.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, set)| set.then_some(field))
+    .collect();
+    if unsupported.is_empty() {
+        return Ok(());
+    }
+    Err(ReconcileError::terminal(
+        "InvalidSpec",
+        format!(
+            "directory buckets (names ending {DIRECTORY_BUCKET_SUFFIX}) do not support: {}",
+            unsupported.join(", ")
+        ),
+    ))
 }
 
 fn set_location_constraint(desired: &mut Bucket, region: Option<&str>) {
