@@ -727,7 +727,9 @@ impl SetterPlan<'_> {
                     Self { client }
                 }
 
-                #[doc = " Reads setter `name` from AWS into `spec` (`None` when not configured)."]
+                #[doc = " Reads setter `name` from AWS into `spec` (`None` when not configured). Callers box"]
+                #[doc = " this and the other setter calls: their futures hold every setter's SDK future and"]
+                #[doc = " would otherwise sit on the reconcile's stack."]
                 async fn get_setter(&self, id: &str, name: &str, spec: &mut #spec) -> Result<(), ReconcileError> {
                     match name {
                         #(#get_arms)*
@@ -1037,11 +1039,11 @@ impl SetterPlan<'_> {
                         // Applied without reading first: declaring a setter means enforcing it.
                         copy_setter(name, &#spec::default(), &mut latest.spec);
                     } else if is_set(&desired.spec, name) {
-                        self.get_setter(id, name, &mut latest.spec).await?;
+                        Box::pin(self.get_setter(id, name, &mut latest.spec)).await?;
                     } else if adopting && !NOT_ADOPTED.contains(name) {
                         // Discovery is best effort: a sub-configuration that cannot be read (no
                         // permission, a call the endpoint lacks) is not adopted, so never touched.
-                        if self.get_setter(id, name, &mut latest.spec).await.is_err() {
+                        if Box::pin(self.get_setter(id, name, &mut latest.spec)).await.is_err() {
                             copy_setter(name, &#spec::default(), &mut latest.spec);
                             continue;
                         }
@@ -1135,7 +1137,7 @@ impl SetterPlan<'_> {
                 let nothing = #spec::default();
                 for name in SETTERS {
                     if is_set(&desired.spec, name) && !SENT_WITH_CREATE.contains(name) {
-                        self.put_setter(id, name, &desired.spec, &nothing).await?;
+                        Box::pin(self.put_setter(id, name, &desired.spec, &nothing)).await?;
                     }
                 }
                 record_declared(&mut created, declared_in(&desired.spec));
@@ -1157,11 +1159,11 @@ impl SetterPlan<'_> {
                 // access block that allowed it.
                 for name in changed.iter().rev().filter(|name| !is_set(&desired.spec, name)) {
                     // Declared before, no longer: undone once, then left alone.
-                    self.remove_setter(id, name).await?;
+                    Box::pin(self.remove_setter(id, name)).await?;
                     copy_setter(name, &desired.spec, &mut updated.spec);
                 }
                 for name in changed.iter().filter(|name| is_set(&desired.spec, name)) {
-                    self.put_setter(id, name, &desired.spec, &latest.spec).await?;
+                    Box::pin(self.put_setter(id, name, &desired.spec, &latest.spec)).await?;
                     copy_setter(name, &desired.spec, &mut updated.spec);
                 }
                 record_declared(&mut updated, declared_in(&desired.spec));
@@ -1726,7 +1728,7 @@ impl SetterPlan<'_> {
                 return Some(quote! {
                     #name => {
                         let mut latest = #spec::default();
-                        self.get_setter(id, #name, &mut latest).await?;
+                        Box::pin(self.get_setter(id, #name, &mut latest)).await?;
                         let latest = &latest;
                         let desired = &#spec::default();
                         #body

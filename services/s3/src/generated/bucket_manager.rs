@@ -67,7 +67,9 @@ impl BucketManager {
         Self { client }
     }
 
-    /// Reads setter `name` from AWS into `spec` (`None` when not configured).
+    /// Reads setter `name` from AWS into `spec` (`None` when not configured). Callers box
+    /// this and the other setter calls: their futures hold every setter's SDK future and
+    /// would otherwise sit on the reconcile's stack.
     async fn get_setter(
         &self,
         id: &str,
@@ -1014,7 +1016,7 @@ impl BucketManager {
             }
             "analytics" => {
                 let mut latest = BucketSpec::default();
-                self.get_setter(id, "analytics", &mut latest).await?;
+                Box::pin(self.get_setter(id, "analytics", &mut latest)).await?;
                 let latest = &latest;
                 let desired = &BucketSpec::default();
                 let wanted = desired.analytics.as_deref().unwrap_or_default();
@@ -1067,7 +1069,7 @@ impl BucketManager {
             }
             "intelligentTiering" => {
                 let mut latest = BucketSpec::default();
-                self.get_setter(id, "intelligentTiering", &mut latest).await?;
+                Box::pin(self.get_setter(id, "intelligentTiering", &mut latest)).await?;
                 let latest = &latest;
                 let desired = &BucketSpec::default();
                 let wanted = desired.intelligent_tiering.as_deref().unwrap_or_default();
@@ -1102,7 +1104,7 @@ impl BucketManager {
             }
             "inventory" => {
                 let mut latest = BucketSpec::default();
-                self.get_setter(id, "inventory", &mut latest).await?;
+                Box::pin(self.get_setter(id, "inventory", &mut latest)).await?;
                 let latest = &latest;
                 let desired = &BucketSpec::default();
                 let wanted = desired.inventory.as_deref().unwrap_or_default();
@@ -1143,7 +1145,7 @@ impl BucketManager {
             }
             "metrics" => {
                 let mut latest = BucketSpec::default();
-                self.get_setter(id, "metrics", &mut latest).await?;
+                Box::pin(self.get_setter(id, "metrics", &mut latest)).await?;
                 let latest = &latest;
                 let desired = &BucketSpec::default();
                 let wanted = desired.metrics.as_deref().unwrap_or_default();
@@ -1376,9 +1378,9 @@ impl ResourceManager for BucketManager {
             if newly_declared && !adopting && !observing(desired) {
                 copy_setter(name, &BucketSpec::default(), &mut latest.spec);
             } else if is_set(&desired.spec, name) {
-                self.get_setter(id, name, &mut latest.spec).await?;
+                Box::pin(self.get_setter(id, name, &mut latest.spec)).await?;
             } else if adopting && !NOT_ADOPTED.contains(name) {
-                if self.get_setter(id, name, &mut latest.spec).await.is_err() {
+                if Box::pin(self.get_setter(id, name, &mut latest.spec)).await.is_err() {
                     copy_setter(name, &BucketSpec::default(), &mut latest.spec);
                     continue;
                 }
@@ -1478,7 +1480,7 @@ impl ResourceManager for BucketManager {
         let nothing = BucketSpec::default();
         for name in SETTERS {
             if is_set(&desired.spec, name) && !SENT_WITH_CREATE.contains(name) {
-                self.put_setter(id, name, &desired.spec, &nothing).await?;
+                Box::pin(self.put_setter(id, name, &desired.spec, &nothing)).await?;
             }
         }
         record_declared(&mut created, declared_in(&desired.spec));
@@ -1499,11 +1501,11 @@ impl ResourceManager for BucketManager {
             .filter(|name| in_delta(delta, name))
             .collect();
         for name in changed.iter().rev().filter(|name| !is_set(&desired.spec, name)) {
-            self.remove_setter(id, name).await?;
+            Box::pin(self.remove_setter(id, name)).await?;
             copy_setter(name, &desired.spec, &mut updated.spec);
         }
         for name in changed.iter().filter(|name| is_set(&desired.spec, name)) {
-            self.put_setter(id, name, &desired.spec, &latest.spec).await?;
+            Box::pin(self.put_setter(id, name, &desired.spec, &latest.spec)).await?;
             copy_setter(name, &desired.spec, &mut updated.spec);
         }
         record_declared(&mut updated, declared_in(&desired.spec));
