@@ -45,8 +45,9 @@ pub struct Args {
     /// `SERVICE=PATH`. Repeatable. Never built by this command.
     #[arg(long)]
     pub peer_bin: Vec<String>,
-    /// The peer's CRDs (`<group>_<plural>.yaml` files), installed before each of its runs and
-    /// ours reinstalled after; without it both run on ours (same groups, kinds and fields).
+    /// The peer's CRDs: every `.yaml` in DIR (its kind's `<group>_<plural>.yaml` and whatever
+    /// else it watches, e.g. ACK's `services.k8s.aws` kinds), installed before each of its runs
+    /// and ours reinstalled after; without it both run on ours (same groups, kinds and fields).
     #[arg(long)]
     pub peer_crds: Option<PathBuf>,
     /// Alternating runs per controller (ours, peer, ours, peer, …); figures are their means.
@@ -149,6 +150,14 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The machine's 1-minute load average: times measured on a shared machine say how busy it was.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux unless told otherwise).
@@ -505,7 +514,9 @@ async fn install_crd(endpoints: &world::Endpoints, file: &Path, name: &str) -> R
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    kubectl(&["wait", "--for=condition=Established", name, "--timeout=60s"])?;
+    if !name.is_empty() {
+        kubectl(&["wait", "--for=condition=Established", name, "--timeout=60s"])?;
+    }
     Ok(())
 }
 
@@ -524,6 +535,16 @@ async fn measure(
         None => repo_root().join("crds").join(&file),
     };
     let crd_name = format!("crd/{}.{}", workload.plural, workload.group);
+    if let Some(dir) = &contender.crds {
+        // What else the peer watches; CRDs already there are left as they are.
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "yaml") && path.file_name() != crd.file_name()
+            {
+                install_crd(endpoints, &path, "").await?;
+            }
+        }
+    }
     install_crd(endpoints, &crd, &crd_name).await?;
     let namespace = format!("bench-{}-{run_id}", workload.service);
     Command::new(&endpoints.kubectl)
@@ -547,27 +568,30 @@ async fn measure(
     // A resource exists before the controller starts: start-up is measured to its first sync.
     create(&api, &resource, workload, &tag, "probe", 1).await?;
     let started = Instant::now();
-    let controller = Process {
-        child: Command::new(&contender.binary)
-            .envs(endpoints.env())
-            .arg(format!("--aws-region={}", endpoints.region))
-            .arg(format!("--aws-endpoint-url={}", endpoints.aws_endpoint_url))
-            // The emulator speaks plain HTTP and serves buckets by path.
-            .args([
-                "--allow-unsafe-aws-endpoint-urls",
-                "--aws-endpoint-use-path-style",
-            ])
-            .arg(format!("--watch-namespace={namespace}"))
-            .arg(format!(
-                "--reconcile-default-max-concurrent-syncs={concurrency}"
-            ))
-            .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
-            .args(["--healthz-addr=127.0.0.1:0", "--log-level=warn"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {}", contender.binary.display()))?,
+    let spawn = || -> Result<Process> {
+        Ok(Process {
+            child: Command::new(&contender.binary)
+                .envs(endpoints.env())
+                .arg(format!("--aws-region={}", endpoints.region))
+                .arg(format!("--aws-endpoint-url={}", endpoints.aws_endpoint_url))
+                // The emulator speaks plain HTTP and serves buckets by path.
+                .args([
+                    "--allow-unsafe-aws-endpoint-urls",
+                    "--aws-endpoint-use-path-style",
+                ])
+                .arg(format!("--watch-namespace={namespace}"))
+                .arg(format!(
+                    "--reconcile-default-max-concurrent-syncs={concurrency}"
+                ))
+                .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
+                .args(["--healthz-addr=127.0.0.1:0", "--log-level=warn"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting {}", contender.binary.display()))?,
+        })
     };
+    let mut controller = spawn()?;
     let mut peak = 0.0;
     wait_synced(
         &api,
@@ -610,6 +634,7 @@ async fn measure(
             "converge_seconds": converge.as_secs_f64(),
             "peak_rss_mib": peak,
             "steady_rss_mib": controller.rss_mib(),
+            "load_average": load_average(),
             "create": per_resource(&before, &after, n, 0.0),
         }));
     }
@@ -630,6 +655,23 @@ async fn measure(
     let resync = per_resource(&before, &after, list.items.len(), list.items.len() as f64);
     let cpu = controller.cpu_seconds();
 
+    // A restart: every resource is reconciled once, as a periodic resync would (ACK's
+    // controllers ignore refresh-requested-at, so this is the resync both can be measured on).
+    drop(controller);
+    let before = counters.snapshot().await?;
+    controller = spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    // At least one call per resource, then quiet.
+    while calls(&emulator, workload.service)? < before.aws as usize + list.items.len() {
+        if Instant::now() > deadline {
+            bail!("no resync of every {} after a restart", workload.kind);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    settle(&emulator, workload.service).await?;
+    let after = counters.snapshot().await?;
+    let restart = per_resource(&before, &after, list.items.len(), 0.0);
+
     // Delete everything; the next run starts from nothing.
     let before = counters.snapshot().await?;
     let t = Instant::now();
@@ -646,6 +688,19 @@ async fn measure(
     settle(&emulator, workload.service).await?;
     let after = counters.snapshot().await?;
     let delete = per_resource(&before, &after, total, 0.0);
+    // Per resource over its whole life: the loads' creates (weighted by size) and the delete.
+    let created: f64 = loads.iter().filter_map(|l| l["resources"].as_f64()).sum();
+    let cycle = |key: &str| {
+        let create: f64 = loads
+            .iter()
+            .filter_map(|l| Some(l["create"][key].as_f64()? * l["resources"].as_f64()?))
+            .sum();
+        create / created.max(1.0) + delete[key].as_f64().unwrap_or(0.0)
+    };
+    let cycle = json!({
+        "aws_calls": cycle("aws_calls"),
+        "kubernetes_writes": cycle("kubernetes_writes"),
+    });
     drop(controller);
 
     Ok(json!({
@@ -655,7 +710,9 @@ async fn measure(
         "start_to_first_reconcile_seconds": first_reconcile.as_secs_f64(),
         "loads": loads,
         "resync": resync,
+        "restart": restart,
         "delete": delete,
+        "cycle": cycle,
         "delete_all_seconds": delete_seconds,
         "cpu_seconds_total": cpu,
     }))
@@ -814,6 +871,13 @@ fn markdown(result: &Value, args: &Args) -> String {
             );
             row(
                 &mut out,
+                &format!("{n} {kind}s: load average (1 min) when Synced"),
+                &["loads", &i, "load_average"],
+                "",
+                1,
+            );
+            row(
+                &mut out,
                 &format!("{n} {kind}s: peak memory"),
                 &["loads", &i, "peak_rss_mib"],
                 " MiB",
@@ -833,7 +897,12 @@ fn markdown(result: &Value, args: &Args) -> String {
                 );
             }
         }
-        for (step, label) in [("resync", "forced resync"), ("delete", "delete")] {
+        for (step, label) in [
+            ("resync", "forced resync (refresh-requested-at)"),
+            ("restart", "resync at a restart"),
+            ("delete", "delete"),
+            ("cycle", "create → delete cycle"),
+        ] {
             for (what, key) in [
                 ("AWS calls", "aws_calls"),
                 ("Kubernetes writes", "kubernetes_writes"),
