@@ -568,6 +568,8 @@ async fn measure(
     // A resource exists before the controller starts: start-up is measured to its first sync.
     create(&api, &resource, workload, &tag, "probe", 1).await?;
     let started = Instant::now();
+    // The controller's output, to read when it does not converge.
+    let log = std::env::temp_dir().join(format!("ack-bench-{run_id}-{}.log", contender.label));
     let spawn = || -> Result<Process> {
         Ok(Process {
             child: Command::new(&contender.binary)
@@ -586,7 +588,7 @@ async fn measure(
                 .arg(format!("--metrics-addr=127.0.0.1:{metrics_port}"))
                 .args(["--healthz-addr=127.0.0.1:0", "--log-level=warn"])
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(std::fs::File::create(&log)?)
                 .spawn()
                 .with_context(|| format!("starting {}", contender.binary.display()))?,
         })
@@ -601,7 +603,8 @@ async fn measure(
         &controller,
         &mut peak,
     )
-    .await?;
+    .await
+    .with_context(|| format!("{}'s output is in {}", contender.label, log.display()))?;
     let first_reconcile = started.elapsed();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_rss = controller.rss_mib();
@@ -702,6 +705,7 @@ async fn measure(
         "kubernetes_writes": cycle("kubernetes_writes"),
     });
     drop(controller);
+    let _ = std::fs::remove_file(&log);
 
     Ok(json!({
         "idle_rss_mib": idle_rss,
