@@ -93,6 +93,8 @@ pub struct Resource {
     pub lookup: Option<Operation>,
     /// The identifier is known only from the create call (config `identifier_from_create`).
     pub identifier_from_create: bool,
+    /// The `…Ref` fields, for the runtime to resolve.
+    pub references: Vec<ReferenceField>,
     /// Whether a resource manager is emitted for this kind.
     pub manager: bool,
 }
@@ -269,6 +271,22 @@ pub struct Struct {
     pub doc: String,
     /// Sorted by CRD name.
     pub fields: Vec<Field>,
+}
+
+/// A reference field and what it points at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReferenceField {
+    /// The field taking the value, dotted, relative to spec (`topicARN`, `replication.role`).
+    pub field: String,
+    /// The reference field beside it, dotted, relative to spec (`topicRef`).
+    pub reference: String,
+    /// The referenced kind's API group, version, kind and plural.
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    /// Where the referenced object keeps the value (`status.ackResourceMetadata.arn`).
+    pub path: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -43,6 +43,21 @@ pub fn field_name(member: &str) -> String {
     out
 }
 
+/// A kind's resource plural as Kubernetes lists it: `Topic` → `topics`, `Policy` → `policies`,
+/// `Alias` → `aliases`.
+pub fn plural(kind: &str) -> String {
+    let lower = kind.to_lowercase();
+    if let Some(stem) = lower.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        format!("{stem}ies")
+    } else if lower.ends_with('s') || lower.ends_with('x') {
+        format!("{lower}es")
+    } else {
+        format!("{lower}s")
+    }
+}
+
 /// The name of the reference field ACK adds next to a field that holds another resource's
 /// identifier: `kmsMasterKeyID` → `kmsMasterKeyRef`, `role` → `roleRef`.
 pub fn reference_field_name(field: &str) -> String {

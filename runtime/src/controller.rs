@@ -28,6 +28,7 @@ use crate::error::ReconcileError;
 use crate::manager::ResourceManager;
 use crate::metrics::{self, Metrics, Phase};
 use crate::reconcile::{self, EventNote, Input, Settings, Update, Writeback};
+use crate::references::{self, References};
 use crate::requeue::{self, Outcome, RequeueDecision};
 
 /// Errors talking to Kubernetes (AWS errors end up in conditions, not here).
@@ -424,6 +425,13 @@ async fn reconcile_inner<M: ResourceManager>(
         .copied()
         .unwrap_or(0);
     let now = Timestamp::now().to_string();
+    // Read before any AWS call; a CR being deleted needs none.
+    let references = if deleting || manager.references().is_empty() {
+        References::None
+    } else {
+        let spec = crate::status::spec_value(&current);
+        references::resolve(&ctx.client, &namespace, &spec, manager.references()).await
+    };
     let mut input = Input {
         settings: &ctx.settings,
         namespace_annotations: namespace_annotations.as_ref(),
@@ -432,6 +440,7 @@ async fn reconcile_inner<M: ResourceManager>(
         attempt,
         now: &now,
         known_absent: false,
+        references: &references,
     };
     let finalizer = reconcile::finalizer_name::<M::Resource>();
     // At most two passes: the first may only store the finalizer.

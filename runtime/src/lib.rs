@@ -49,6 +49,7 @@ pub mod metrics;
 pub mod plan;
 pub mod process;
 pub mod reconcile;
+pub mod references;
 pub mod requeue;
 pub mod served;
 pub mod status;

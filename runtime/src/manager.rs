@@ -128,6 +128,11 @@ pub trait ResourceManager: Send + Sync + 'static {
 
     fn tag_api_style(&self) -> TagApiStyle;
 
+    /// The kind's reference fields (`…Ref`), resolved before every reconcile.
+    fn references(&self) -> &'static [crate::references::Reference] {
+        &[]
+    }
+
     /// False for a kind AWS keeps no tags on: the runtime then wants none (not even the
     /// default tags), so it plans no tag call.
     fn has_tags(&self) -> bool {

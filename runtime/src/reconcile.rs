@@ -13,8 +13,9 @@ use crate::conditions::{self, Condition, Status};
 use crate::deletion::{self, DeletionAction};
 use crate::error::ReconcileError;
 use crate::flags::FeatureGates;
-use crate::manager::{Delta, ResourceManager};
+use crate::manager::{AckResource, Delta, ResourceManager};
 use crate::plan;
+use crate::references::{self, References};
 use crate::requeue::{self, Outcome, RequeueConfig, RequeueDecision};
 use crate::status::{self, ResourceMetadata};
 use crate::tags::{self, DefaultTags, Tags};
@@ -95,6 +96,8 @@ pub struct Input<'a> {
     /// that read still stands, so the second pass creates without reading again. A crash after
     /// the finalizer is stored starts over with a read, so nothing can leak.
     pub known_absent: bool,
+    /// The CR's references, resolved by the caller before any AWS call.
+    pub references: &'a References,
 }
 
 pub async fn reconcile<M: ResourceManager>(
@@ -216,6 +219,25 @@ impl<'a, M: ResourceManager> Run<'a, M> {
     async fn sync(&mut self, has_finalizer: bool) -> Result<Synced, Stop> {
         let m = self.manager;
         // Everything the user wrote is checked before the first AWS call.
+        // A reference not resolved yet stops the reconcile before any AWS call.
+        let resolved = match self.input.references {
+            References::None => None,
+            References::Unresolved(why) => {
+                self.set(
+                    Condition::new(conditions::REFERENCES_RESOLVED, Status::False)
+                        .with_reason("ReferenceUnresolved")
+                        .with_message(why.clone()),
+                );
+                return Err(ReconcileError::recoverable("ReferenceUnresolved", why.clone()).into());
+            }
+            References::Resolved(values) => {
+                self.set(Condition::new(
+                    conditions::REFERENCES_RESOLVED,
+                    Status::True,
+                ));
+                Some(values)
+            }
+        };
         // ACK's ReadOnlyResources and ResourceAdoption gates turn these annotations off.
         let gates = self.input.settings.feature_gates;
         let read_only = gates.read_only_resources && annotations::read_only(self.annotations())?;
@@ -240,7 +262,10 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         let managed = read_only
             || annotations::is_adopted(self.annotations())
             || (has_finalizer && (policy.is_none() || self.has_arn()));
-        let mut desired = self.cr.clone();
+        let mut desired = match resolved {
+            Some(values) => with_references(self.cr, values)?,
+            None => self.cr.clone(),
+        };
         if let Some(policy) = policy.filter(|_| !managed) {
             match AdoptionFields::from_annotations(self.annotations(), m.adoption_keys())? {
                 Some(fields) => {
@@ -581,6 +606,12 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             &M::Resource::kind(&()),
             &self.input.settings.requeue,
         );
+        // A resolved reference is used, never stored in the spec (as in ACK).
+        if let (Some(spec), References::Resolved(values)) = (&mut self.spec, self.input.references)
+        {
+            let original = status::spec_value(self.cr);
+            references::restore(spec, &original, values);
+        }
         Writeback::Update(Box::new(Update {
             add_finalizer: self.add_finalizer,
             annotations: self.annotations,
@@ -591,6 +622,23 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             requeue,
         }))
     }
+}
+
+/// `cr` with its resolved reference values in their spec fields.
+fn with_references<K: AckResource>(
+    cr: &K,
+    values: &[(&'static str, String)],
+) -> Result<K, ReconcileError> {
+    let mut value = serde_json::to_value(cr).map_err(|e| {
+        ReconcileError::terminal("InvalidSpec", format!("the resource cannot be read: {e}"))
+    })?;
+    references::apply(&mut value["spec"], values);
+    serde_json::from_value(value).map_err(|e| {
+        ReconcileError::terminal(
+            "InvalidReference",
+            format!("a referenced value does not fit the field: {e}"),
+        )
+    })
 }
 
 /// Why a sync stopped before its end.

@@ -9,6 +9,7 @@ use ack_runtime::annotations::{
     ADOPTED, ADOPTION_FIELDS, ADOPTION_POLICY, DELETION_POLICY, READ_ONLY,
 };
 use ack_runtime::reconcile::Writeback;
+use ack_runtime::references::References;
 use ack_runtime::requeue::{Outcome, RequeueDecision};
 use ack_runtime::tags::TagApiStyle;
 use fake::*;
@@ -555,4 +556,33 @@ async fn a_delete_waiting_for_aws_keeps_the_finalizer_without_an_error() {
     assert!(condition(&wb, "ACK.Terminal").is_none());
     assert_eq!(update(&wb).outcome, Outcome::NotSynced);
     assert!(m.remote("x").is_some(), "nothing deleted yet");
+}
+
+#[tokio::test]
+async fn an_unresolved_reference_stops_before_any_aws_call() {
+    let m = FakeManager::new(TagApiStyle::AddRemove);
+    let why = References::Unresolved("Topic ns/t (spec.topicRef) does not exist".into());
+    let wb = run_with_references(&m, &with_finalizer(thing("x")), &why).await;
+    assert!(m.calls().is_empty(), "{:?}", m.calls());
+    let (status, reason, message) = condition(&wb, "ACK.ReferencesResolved").unwrap();
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "ReferenceUnresolved")
+    );
+    assert!(message.contains("does not exist"), "{message}");
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "False");
+    assert_eq!(update(&wb).outcome, Outcome::Recoverable);
+}
+
+#[tokio::test]
+async fn a_resolved_reference_is_sent_but_never_stored_in_the_spec() {
+    let m = FakeManager::new(TagApiStyle::AddRemove);
+    let resolved = References::Resolved(vec![("zone", "z".into())]);
+    let wb = run_with_references(&m, &with_finalizer(thing("x")), &resolved).await;
+    assert_eq!(m.remote("x").unwrap().zone, "z");
+    assert_eq!(condition(&wb, "ACK.ReferencesResolved").unwrap().0, "True");
+    assert_eq!(condition(&wb, "ACK.ResourceSynced").unwrap().0, "True");
+    if let Some(spec) = &update(&wb).spec {
+        assert_eq!(spec["zone"], serde_json::Value::Null, "{spec}");
+    }
 }

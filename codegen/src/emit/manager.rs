@@ -305,7 +305,6 @@ impl Plan<'_> {
     }
 
     fn trait_impl(&self) -> TokenStream {
-        let kind = self.kind();
         let manager = format_ident!("{}", type_name(self.resource));
         let alias = &self.service.alias;
         let adoption_keys = &self.resource.adoption_fields;
@@ -322,7 +321,14 @@ impl Plan<'_> {
             self.arn(),
             self.tags_methods(),
         ];
-        resource_manager_impl(&kind, &manager, alias, adoption_keys, immutable, &methods)
+        resource_manager_impl(
+            self.resource,
+            &manager,
+            alias,
+            adoption_keys,
+            immutable,
+            &methods,
+        )
     }
 
     fn apply_adoption_fields(&self) -> TokenStream {
@@ -819,7 +825,7 @@ fn aws_error_body(prelude: TokenStream, helper: TokenStream) -> TokenStream {
 
 /// The `impl ResourceManager` every manager style fills with its own methods.
 fn resource_manager_impl<A, I>(
-    kind: &proc_macro2::Ident,
+    resource: &Resource,
     manager: &proc_macro2::Ident,
     alias: &str,
     adoption_keys: A,
@@ -832,8 +838,10 @@ where
     I: IntoIterator,
     I::Item: quote::ToTokens,
 {
+    let kind = format_ident!("{}", resource.kind);
     let adoption_keys = adoption_keys.into_iter();
     let immutable = immutable.into_iter();
+    let references = references_method(&resource.references);
     quote! {
         impl ResourceManager for #manager {
             type Resource = #kind;
@@ -850,7 +858,43 @@ where
                 &[#(#immutable),*]
             }
 
+            #references
+
             #(#methods)*
+        }
+    }
+}
+
+/// `references()`: the kind's reference fields, when it has any.
+fn references_method(references: &[crate::ir::ReferenceField]) -> TokenStream {
+    if references.is_empty() {
+        return TokenStream::new();
+    }
+    let entries = references.iter().map(|r| {
+        let (field, reference, group, version, kind, plural, path) = (
+            &r.field,
+            &r.reference,
+            &r.group,
+            &r.version,
+            &r.kind,
+            &r.plural,
+            &r.path,
+        );
+        quote! {
+            ack_runtime::references::Reference {
+                field: #field,
+                reference: #reference,
+                group: #group,
+                version: #version,
+                kind: #kind,
+                plural: #plural,
+                path: #path,
+            }
+        }
+    });
+    quote! {
+        fn references(&self) -> &'static [ack_runtime::references::Reference] {
+            &[#(#entries),*]
         }
     }
 }

@@ -424,6 +424,7 @@ fn lower_resource(
         attributes,
         lookup,
         identifier_from_create: res.identifier_from_create,
+        references: res.references.iter().map(reference_field).collect(),
         manager: res.manager,
     })
 }
@@ -490,6 +491,24 @@ fn attribute_map(
         all_key: keys.iter().find(|k| *k == "All").cloned(),
         create_only: attributes.create_only.clone(),
     })
+}
+
+/// What the runtime needs to resolve a configured reference.
+fn reference_field(reference: &config::Reference) -> ir::ReferenceField {
+    let (parents, last) = match reference.field.rsplit_once('.') {
+        Some((parents, last)) => (format!("{parents}."), last),
+        None => (String::new(), reference.field.as_str()),
+    };
+    ir::ReferenceField {
+        field: reference.field.clone(),
+        reference: format!("{parents}{}", naming::reference_field_name(last)),
+        group: format!("{}.{GROUP_SUFFIX}", reference.service),
+        // Every ACK kind a reference points at is served as v1alpha1.
+        version: "v1alpha1".into(),
+        kind: reference.resource.clone(),
+        plural: naming::plural(&reference.resource),
+        path: reference.path.clone(),
+    }
 }
 
 /// The adoption-fields key of ACK's kinds whose primary key is their ARN.

@@ -10,6 +10,7 @@ use ack_runtime::annotations::AdoptionFields;
 use ack_runtime::flags::FeatureGates;
 use ack_runtime::manager::{Delta, ResourceManager};
 use ack_runtime::reconcile::{Input, Settings, Writeback, finalizer_name, reconcile};
+use ack_runtime::references::References;
 use ack_runtime::requeue::RequeueConfig;
 use ack_runtime::tags::{DefaultTags, TagApiStyle, TagPlan, Tags};
 use ack_runtime::{DeletionPolicy, ReconcileError};
@@ -338,6 +339,27 @@ pub async fn run_with(
         attempt: 0,
         now: "2026-11-26T00:00:00Z",
         known_absent: false,
+        references: &References::None,
+    };
+    reconcile(m, cr, &input).await
+}
+
+/// A reconcile whose references the controller resolved (or could not) as `references` says.
+pub async fn run_with_references(
+    m: &FakeManager,
+    cr: &Thing,
+    references: &References,
+) -> Writeback {
+    let settings = settings();
+    let input = Input {
+        settings: &settings,
+        namespace_annotations: None,
+        region: &settings.region,
+        attempt: 0,
+        now: "2026-11-26T00:00:00Z",
+        known_absent: false,
+        owner_account: None,
+        references,
     };
     reconcile(m, cr, &input).await
 }
@@ -353,6 +375,7 @@ pub async fn run_known_absent(m: &FakeManager, cr: &Thing) -> Writeback {
         attempt: 0,
         now: "2026-11-26T00:00:00Z",
         known_absent: true,
+        references: &References::None,
     };
     reconcile(m, cr, &input).await
 }

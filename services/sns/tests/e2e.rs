@@ -451,3 +451,122 @@ async fn subscription_to_a_queue() {
         .await
         .unwrap();
 }
+
+/// A subscription naming its topic by `topicRef`: while the Topic CR does not exist, nothing is
+/// sent to AWS and `ACK.ReferencesResolved=False` says why; once the topic is Synced the
+/// subscription is made on its ARN, and the resolved ARN is not written into the spec.
+#[tokio::test(flavor = "multi_thread")]
+async fn subscription_resolves_its_topic_ref() {
+    let w = world("sns-ref").await;
+    let name = unique("referenced");
+    let queue_url = w
+        .sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = format!(
+        "arn:aws:sqs:{}:{ACCOUNT}:{name}",
+        TestEnv::get().endpoints.region
+    );
+    let subscription: Subscription = cr(
+        "Subscription",
+        &name,
+        json!({
+            "topicRef": {"from": {"name": name}},
+            "protocol": "sqs",
+            "endpoint": queue_arn,
+        }),
+        json!({}),
+    );
+    w.subscriptions
+        .create(&PostParams::default(), &subscription)
+        .await
+        .unwrap();
+    let waiting = testenv::wait_for_condition(
+        &w.subscriptions,
+        &name,
+        "ACK.ReferencesResolved",
+        "False",
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+    let message = waiting
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "ACK.ReferencesResolved"))
+        .and_then(|c| c.message.clone())
+        .unwrap_or_default();
+    assert!(message.contains("does not exist"), "{message}");
+    assert!(
+        waiting
+            .status
+            .as_ref()
+            .unwrap()
+            .ack_resource_metadata
+            .as_ref()
+            .and_then(|m| m.arn.as_ref())
+            .is_none()
+    );
+
+    let topic: Topic = cr("Topic", &name, json!({"name": name}), json!({}));
+    w.topics
+        .create(&PostParams::default(), &topic)
+        .await
+        .unwrap();
+    let topic_arn = arn_of(
+        w.synced_topic(&name)
+            .await
+            .status
+            .unwrap()
+            .ack_resource_metadata
+            .as_ref(),
+    );
+    let synced = w.synced_subscription(&name).await;
+    assert_eq!(
+        synced.spec.topic_arn, None,
+        "the resolved ARN stays out of the spec"
+    );
+    let arn = arn_of(synced.status.unwrap().ack_resource_metadata.as_ref());
+    let attributes = w
+        .sns
+        .get_subscription_attributes()
+        .subscription_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    assert_eq!(attributes.get("TopicArn"), Some(&topic_arn));
+    assert_eq!(attributes.get("Endpoint"), Some(&queue_arn));
+
+    w.subscriptions
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the subscription gone from AWS", || async {
+        w.sns
+            .get_subscription_attributes()
+            .subscription_arn(&arn)
+            .send()
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    w.topics
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    w.sqs
+        .delete_queue()
+        .queue_url(&queue_url)
+        .send()
+        .await
+        .unwrap();
+}

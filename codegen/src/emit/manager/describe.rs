@@ -601,7 +601,14 @@ impl<'a> Describe<'a> {
             },
             self.tags_methods(),
         ];
-        super::resource_manager_impl(&kind, &manager, alias, adoption_keys, immutable, &methods)
+        super::resource_manager_impl(
+            self.resource,
+            &manager,
+            alias,
+            adoption_keys,
+            immutable,
+            &methods,
+        )
     }
 
     fn apply_adoption_fields(&self) -> TokenStream {

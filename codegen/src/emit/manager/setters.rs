@@ -953,7 +953,6 @@ impl SetterPlan<'_> {
 /// The `ResourceManager` implementation.
 impl SetterPlan<'_> {
     fn trait_impl(&self) -> TokenStream {
-        let kind = self.kind();
         let manager = format_ident!("{}", type_name(self.resource));
         let alias = &self.service.alias;
         let adoption_keys = &self.resource.adoption_fields;
@@ -974,7 +973,14 @@ impl SetterPlan<'_> {
             self.arn(),
             self.tags_methods().0,
         ];
-        super::resource_manager_impl(&kind, &manager, alias, adoption_keys, immutable, &methods)
+        super::resource_manager_impl(
+            self.resource,
+            &manager,
+            alias,
+            adoption_keys,
+            immutable,
+            &methods,
+        )
     }
 
     fn apply_adoption_fields(&self) -> TokenStream {

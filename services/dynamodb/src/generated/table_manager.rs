@@ -278,6 +278,20 @@ impl ResourceManager for TableManager {
         &["spec.keySchema", "spec.localSecondaryIndexes", "spec.tableName"]
     }
 
+    fn references(&self) -> &'static [ack_runtime::references::Reference] {
+        &[
+            ack_runtime::references::Reference {
+                field: "sseSpecification.kmsMasterKeyID",
+                reference: "sseSpecification.kmsMasterKeyRef",
+                group: "kms.services.k8s.aws",
+                version: "v1alpha1",
+                kind: "Key",
+                plural: "keys",
+                path: "status.ackResourceMetadata.arn",
+            },
+        ]
+    }
+
     fn apply_adoption_fields(
         &self,
         resource: &mut Table,

@@ -1348,6 +1348,20 @@ impl ResourceManager for BucketManager {
         &["spec.name", "spec.namespace"]
     }
 
+    fn references(&self) -> &'static [ack_runtime::references::Reference] {
+        &[
+            ack_runtime::references::Reference {
+                field: "replication.role",
+                reference: "replication.roleRef",
+                group: "iam.services.k8s.aws",
+                version: "v1alpha1",
+                kind: "Role",
+                plural: "roles",
+                path: "status.ackResourceMetadata.arn",
+            },
+        ]
+    }
+
     fn apply_adoption_fields(
         &self,
         resource: &mut Bucket,

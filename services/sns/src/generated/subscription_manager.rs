@@ -99,6 +99,29 @@ impl ResourceManager for SubscriptionManager {
         &["spec.endpoint", "spec.protocol", "spec.topicARN"]
     }
 
+    fn references(&self) -> &'static [ack_runtime::references::Reference] {
+        &[
+            ack_runtime::references::Reference {
+                field: "topicARN",
+                reference: "topicRef",
+                group: "sns.services.k8s.aws",
+                version: "v1alpha1",
+                kind: "Topic",
+                plural: "topics",
+                path: "status.ackResourceMetadata.arn",
+            },
+            ack_runtime::references::Reference {
+                field: "subscriptionRoleARN",
+                reference: "subscriptionRoleRef",
+                group: "iam.services.k8s.aws",
+                version: "v1alpha1",
+                kind: "Role",
+                plural: "roles",
+                path: "status.ackResourceMetadata.arn",
+            },
+        ]
+    }
+
     fn apply_adoption_fields(
         &self,
         resource: &mut Subscription,

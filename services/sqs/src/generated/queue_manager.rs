@@ -90,6 +90,29 @@ impl ResourceManager for QueueManager {
         &["spec.fifoQueue", "spec.queueName"]
     }
 
+    fn references(&self) -> &'static [ack_runtime::references::Reference] {
+        &[
+            ack_runtime::references::Reference {
+                field: "kmsMasterKeyID",
+                reference: "kmsMasterKeyRef",
+                group: "kms.services.k8s.aws",
+                version: "v1alpha1",
+                kind: "Key",
+                plural: "keys",
+                path: "status.ackResourceMetadata.arn",
+            },
+            ack_runtime::references::Reference {
+                field: "policy",
+                reference: "policyRef",
+                group: "iam.services.k8s.aws",
+                version: "v1alpha1",
+                kind: "Policy",
+                plural: "policies",
+                path: "status.ackResourceMetadata.arn",
+            },
+        ]
+    }
+
     fn apply_adoption_fields(
         &self,
         resource: &mut Queue,
