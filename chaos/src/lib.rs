@@ -303,6 +303,7 @@ impl Case {
             feature_gates: FeatureGates::default(),
             enable_carm: true,
             system_namespace: self.namespace.clone(),
+            cluster_id: String::new(),
         };
         let options = Options {
             watch_namespaces: vec![self.namespace.clone()],
@@ -310,6 +311,10 @@ impl Case {
             max_concurrent_syncs: 4,
         };
         let client = testenv::kube_client(&self.kubeconfig).await?;
+        let settings = Settings {
+            cluster_id: ack_runtime::process::cluster_id(&client, None).await?,
+            ..settings
+        };
         self.controllers = vec![
             tokio::spawn(controller::run(
                 s3,

@@ -52,6 +52,10 @@ enum Command {
         /// The controllers' `--resource-tags` (their default tags).
         #[arg(long, default_value = DEFAULT_RESOURCE_TAGS)]
         resource_tags: String,
+        /// The controllers' `--cluster-id`, the cluster named in ownership tags (default: the
+        /// `kube-system` namespace's UID, as the controllers read it).
+        #[arg(long)]
+        cluster_id: Option<String>,
         #[arg(short, long, value_enum, default_value_t)]
         output: Format,
     },
@@ -126,9 +130,17 @@ async fn main() -> Result<()> {
             all,
             filename,
             resource_tags,
+            cluster_id,
             output,
         } => {
             let defaults = DefaultTags::parse(&resource_tags)?;
+            let cluster_id = match cluster_id {
+                Some(id) => {
+                    ack_runtime::tags::check_cluster_id(&id).map_err(anyhow::Error::msg)?;
+                    id
+                }
+                None => ack_runtime::process::cluster_id(&kube_client().await?, None).await?,
+            };
             let objects = match (filename, target) {
                 (Some(file), _) => objects_from_file(&file, namespace.as_deref())?,
                 (None, Some(target)) => vec![get_target(&target, namespace.as_deref()).await?],
@@ -139,7 +151,7 @@ async fn main() -> Result<()> {
             let managers = plan::Managers::new(&sdk);
             let mut plans = Vec::new();
             for obj in &objects {
-                plans.push(plan::plan_object(&managers, obj, &defaults).await?);
+                plans.push(plan::plan_object(&managers, obj, &defaults, &cluster_id).await?);
             }
             match output::structured(output, &plans)? {
                 Some(text) => print!("{text}"),

@@ -55,6 +55,7 @@ pub async fn plan_object(
     managers: &Managers,
     obj: &DynamicObject,
     defaults: &DefaultTags,
+    cluster_id: &str,
 ) -> Result<Planned> {
     let types = obj
         .types
@@ -62,9 +63,15 @@ pub async fn plan_object(
         .context("the object has no apiVersion/kind")?;
     let group = types.api_version.split('/').next().unwrap_or_default();
     let plan = match (group, types.kind.as_str()) {
-        ("s3.services.k8s.aws", "Bucket") => one(&managers.bucket, obj, defaults).await?,
-        ("sqs.services.k8s.aws", "Queue") => one(&managers.queue, obj, defaults).await?,
-        ("dynamodb.services.k8s.aws", "Table") => one(&managers.table, obj, defaults).await?,
+        ("s3.services.k8s.aws", "Bucket") => {
+            one(&managers.bucket, obj, defaults, cluster_id).await?
+        }
+        ("sqs.services.k8s.aws", "Queue") => {
+            one(&managers.queue, obj, defaults, cluster_id).await?
+        }
+        ("dynamodb.services.k8s.aws", "Table") => {
+            one(&managers.table, obj, defaults, cluster_id).await?
+        }
         (_, kind) => bail!("ack-rs cannot plan {kind} ({})", types.api_version),
     };
     Ok(Planned {
@@ -79,11 +86,18 @@ async fn one<M: ResourceManager>(
     manager: &M,
     obj: &DynamicObject,
     defaults: &DefaultTags,
+    cluster_id: &str,
 ) -> Result<Plan> {
     let cr: M::Resource = typed::from_dynamic(obj).context("the CR does not fit its kind")?;
-    plan::plan(manager, &cr, defaults, env!("CARGO_PKG_VERSION"))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    plan::plan(
+        manager,
+        &cr,
+        defaults,
+        env!("CARGO_PKG_VERSION"),
+        cluster_id,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The plans for people: one block per CR, one line per change.
@@ -94,6 +108,9 @@ pub fn render(plans: &[Planned]) -> String {
         match &p.plan {
             Plan::Create => {
                 out += &format!("{header}: not in AWS — managing would create it\n");
+            }
+            Plan::Refused { message, .. } => {
+                out += &format!("{header}: refused — {message}\n");
             }
             plan if plan.is_empty() => out += &format!("{header}: no change\n"),
             Plan::Update { fields, tags } => {

@@ -430,13 +430,18 @@ async fn helm_values_adopt_then_plan_shows_the_switch() {
     let env = TestEnv::get();
     let (bucket, queue, table) = (unique("hv-assets"), unique("hv-jobs"), unique("hv-items"));
     let stack = unique("hv-stack");
+    // Phase 0 of the guide: the stack retains what it hands over when it is deleted.
+    let mut items = table_resource(&table);
+    items["DeletionPolicy"] = json!("Retain");
     create_stack(
         env,
         &stack,
         &json!({"Resources": {
-            "Assets": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}},
-            "Jobs": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": queue}},
-            "Items": table_resource(&table)
+            "Assets": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain",
+                       "Properties": {"BucketName": bucket}},
+            "Jobs": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain",
+                     "Properties": {"QueueName": queue}},
+            "Items": items
         }}),
     )
     .await;
@@ -615,4 +620,100 @@ async fn helm_values_adopt_then_plan_shows_the_switch() {
         keys.contains(&"aws:cloudformation:stack-name") && keys.contains(&"team"),
         "{keys:?}"
     );
+    // The bucket carries this CR's ownership stamp beside the stack's tags.
+    let (owner_key, owner) = env.owner_tag(&namespace, "Bucket", "app-assets").await;
+    assert!(
+        tags.tag_set()
+            .iter()
+            .any(|t| t.key() == owner_key && t.value() == owner),
+        "{keys:?}"
+    );
+
+    // Another namespace adopting the same bucket (another team's chart, say) is refused.
+    let other = env.namespace("import-other").await;
+    let _other_controllers = controllers(env, &other).await;
+    kubectl_apply(
+        env,
+        &other,
+        &format!(
+            "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata:\n  name: assets\n  \
+             annotations:\n    services.k8s.aws/adoption-policy: adopt\n    \
+             services.k8s.aws/adoption-fields: '{{\"name\": \"{bucket}\"}}'\n"
+        ),
+    );
+    let refused = testenv::wait_for_condition(
+        &api(&client, &other, "s3.services.k8s.aws", "Bucket"),
+        "assets",
+        "ACK.Terminal",
+        "True",
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+    assert!(
+        refused.data["status"]["conditions"]
+            .to_string()
+            .contains(&owner),
+        "{:?}",
+        refused.data["status"]
+    );
+
+    // CloudFormation lets go: the stack is deleted, its resources retained, and the
+    // controllers keep managing them.
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
+    cfn.delete_stack().stack_name(&stack).send().await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue_url = sqs
+        .get_queue_url()
+        .queue_name(&queue)
+        .send()
+        .await
+        .expect("the queue outlives the stack")
+        .queue_url
+        .unwrap();
+    s3.head_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("the bucket outlives the stack");
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("the table outlives the stack");
+    stdout_of(
+        env.helm()
+            .args(["upgrade", "app"])
+            .arg(&chart)
+            .args(["-n", &namespace, "-f"])
+            .arg(&values_file)
+            .args(managed)
+            .arg("--set=queue.delaySeconds=9")
+            .output()
+            .unwrap(),
+        "helm upgrade after the stack is gone",
+    );
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::DelaySeconds)
+            .send()
+            .await
+            .unwrap();
+        let delay = attributes
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::DelaySeconds))
+            .cloned();
+        if delay.as_deref() == Some("9") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queue is still managed after the stack is gone: {delay:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }

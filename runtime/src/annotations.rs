@@ -34,6 +34,10 @@ pub const TEAM_ID: &str = "services.k8s.aws/team-id";
 /// Changing its value asks for an immediate re-read from AWS.
 pub const REFRESH_REQUESTED_AT: &str = "services.k8s.aws/refresh-requested-at";
 
+/// `"true"` lets this CR take over an AWS resource whose ownership tag names another cluster or
+/// another CR (ack-rs only; see [`crate::tags::Owner`]).
+pub const TAKE_OWNERSHIP: &str = "ack-rs.dev/take-ownership";
+
 /// The value [`ADOPTED`] is set to.
 pub const ADOPTED_TRUE: &str = "true";
 
@@ -76,6 +80,10 @@ pub enum AnnotationError {
         "annotation \"services.k8s.aws/adoption-policy\" is set but \"services.k8s.aws/adoption-fields\" is missing"
     )]
     AdoptionFieldsAbsent,
+    #[error(
+        "invalid value {value:?} in annotation \"ack-rs.dev/take-ownership\"; expected \"true\" or \"false\""
+    )]
+    InvalidTakeOwnership { value: String },
     #[error(
         "adoption-fields key \"region\" names region {value:?}, but the resource's region is {resource:?} (its services.k8s.aws/region annotation, else its namespace's, else --aws-region); set the annotation to adopt in {value:?}"
     )]
@@ -287,6 +295,17 @@ pub fn parse_read_only(value: &str) -> Result<bool, AnnotationError> {
 /// Reads [`READ_ONLY`]; absent means `false`.
 pub fn read_only(annotations: Option<&Annotations>) -> Result<bool, AnnotationError> {
     get(annotations, READ_ONLY).map_or(Ok(false), parse_read_only)
+}
+
+/// Reads [`TAKE_OWNERSHIP`]; absent means `false`.
+pub fn take_ownership(annotations: Option<&Annotations>) -> Result<bool, AnnotationError> {
+    match get(annotations, TAKE_OWNERSHIP) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(value) => Err(AnnotationError::InvalidTakeOwnership {
+            value: value.to_owned(),
+        }),
+    }
 }
 
 /// Whether [`ADOPTED`] is `"true"`.

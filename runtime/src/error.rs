@@ -223,6 +223,14 @@ impl From<TagError> for ReconcileError {
     }
 }
 
+/// A resource held by another cluster or CR needs the user: terminal, code
+/// `ResourceOwnedElsewhere`.
+impl From<crate::tags::ForeignOwner> for ReconcileError {
+    fn from(e: crate::tags::ForeignOwner) -> Self {
+        Self::terminal("ResourceOwnedElsewhere", e.to_string())
+    }
+}
+
 /// A bad annotation needs the user: terminal, code `InvalidAnnotation`.
 impl From<AnnotationError> for ReconcileError {
     fn from(e: AnnotationError) -> Self {

@@ -163,6 +163,11 @@ pub struct Flags {
     /// `ack_runtime::throttle`), e.g. `sqs=20:40,sqs:GetQueueAttributes=5:10`.
     #[arg(long, env = "AWS_API_THROTTLE", default_value = "", value_parser = crate::throttle::parse_rules_flag)]
     pub aws_api_throttle: crate::throttle::ThrottleRules,
+
+    /// This cluster's identity in the ownership tags stamped on AWS resources (ack-rs only);
+    /// default: the `kube-system` namespace's UID.
+    #[arg(long, env = "ACK_RS_CLUSTER_ID")]
+    pub cluster_id: Option<String>,
 }
 
 /// The kinds a controller's flags are checked against.
@@ -208,14 +213,13 @@ impl Kinds<'_> {
 /// | `ReadOnlyResources` | on | off: the `read-only` annotation is ignored |
 /// | `ServiceLevelCARM` | off | on: `<service>.<id>` keys of the CARM maps win (see [`crate::carm`]) |
 /// | `TeamLevelCARM` | off | on: the `services.k8s.aws/team-id` namespace annotation and `ack-role-team-map` |
-/// | `IAMRoleSelector` | off | on: IAMRoleSelectors choose the role (see [`crate::carm`]) |
+/// | `IAMRoleSelector` | off | on is refused at start-up (not built) |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FeatureGates {
     pub resource_adoption: bool,
     pub read_only_resources: bool,
     pub service_level_carm: bool,
     pub team_level_carm: bool,
-    pub iam_role_selector: bool,
 }
 
 impl Default for FeatureGates {
@@ -225,13 +229,12 @@ impl Default for FeatureGates {
             read_only_resources: true,
             service_level_carm: false,
             team_level_carm: false,
-            iam_role_selector: false,
         }
     }
 }
 
-/// Gates ACK defines that ack-rs cannot turn on yet (none left; kept for the next one).
-const GATES_NOT_BUILT: [&str; 0] = [];
+/// Gates ACK defines that ack-rs cannot turn on yet.
+const GATES_NOT_BUILT: [&str; 1] = ["IAMRoleSelector"];
 
 impl FeatureGates {
     /// Parses `--feature-gates` (`Name=bool,...`, Go's boolean spellings).
@@ -253,7 +256,6 @@ impl FeatureGates {
                 "ReadOnlyResources" => gates.read_only_resources = on,
                 "ServiceLevelCARM" => gates.service_level_carm = on,
                 "TeamLevelCARM" => gates.team_level_carm = on,
-                "IAMRoleSelector" => gates.iam_role_selector = on,
                 _ if GATES_NOT_BUILT.contains(&name) => {
                     if on {
                         return Err(FlagError::NotBuilt {
@@ -267,11 +269,8 @@ impl FeatureGates {
                     return Err(FlagError::invalid(
                         FLAG,
                         format!(
-                            "unknown feature gate {name:?}; known gates: ResourceAdoption, ReadOnlyResources, ServiceLevelCARM, TeamLevelCARM, IAMRoleSelector{}",
-                            GATES_NOT_BUILT
-                                .iter()
-                                .map(|g| format!(", {g}"))
-                                .collect::<String>()
+                            "unknown feature gate {name:?}; known gates: ResourceAdoption, ReadOnlyResources, ServiceLevelCARM, TeamLevelCARM, {}",
+                            GATES_NOT_BUILT.join(", ")
                         ),
                     ));
                 }
@@ -326,6 +325,8 @@ pub struct Config {
     pub enable_carm: bool,
     pub enable_cross_namespace: bool,
     pub enable_field_export_reconciler: bool,
+    /// `--cluster-id`; `None`: the `kube-system` namespace's UID, read at start-up.
+    pub cluster_id: Option<String>,
 }
 
 impl Flags {
@@ -400,6 +401,10 @@ impl Flags {
         let default_tags = DefaultTags::parse(&self.resource_tags.join(","))
             .map_err(|e| FlagError::invalid("resource-tags", e.to_string()))?;
         let feature_gates = FeatureGates::parse(&self.feature_gates)?;
+        let cluster_id = non_empty(&self.cluster_id);
+        if let Some(id) = &cluster_id {
+            crate::tags::check_cluster_id(id).map_err(|e| FlagError::invalid("cluster-id", e))?;
+        }
 
         if self.enable_webhook_server {
             return Err(FlagError::NotBuilt {
@@ -425,6 +430,7 @@ impl Flags {
             enable_carm: self.enable_carm,
             enable_cross_namespace: self.enable_cross_namespace,
             enable_field_export_reconciler: self.enable_field_export_reconciler,
+            cluster_id,
         })
     }
 
@@ -870,11 +876,20 @@ mod tests {
 
     #[test]
     fn features_not_built_are_refused_only_when_turned_on() {
-        let err = check(&["--enable-webhook-server"]).unwrap_err();
-        assert!(
-            err.contains("enable-webhook-server") && err.contains("does not have yet"),
-            "{err}"
-        );
+        let cases = [
+            ("--enable-webhook-server", "enable-webhook-server"),
+            (
+                "--feature-gates=IAMRoleSelector=true",
+                "IAMRoleSelector=true",
+            ),
+        ];
+        for (arg, named) in cases {
+            let err = check(&[arg]).unwrap_err();
+            assert!(
+                err.contains(named) && err.contains("does not have yet"),
+                "{arg}: {err}"
+            );
+        }
         for arg in [
             "--enable-field-export-reconciler=false",
             "--enable-field-export-reconciler",

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::annotations::{self, AdoptionFields};
 use crate::error::ReconcileError;
 use crate::manager::ResourceManager;
-use crate::tags::{self, DefaultTags, TagApiStyle, TagContext, Tags};
+use crate::tags::{self, DefaultTags, Owner, TagApiStyle, TagContext, Tags};
 
 /// One spec field managing would change.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,26 +55,46 @@ pub enum Plan {
         fields: Vec<FieldChange>,
         tags: TagChanges,
     },
+    /// The resource's ownership tag names another cluster or CR: managing would stop Terminal
+    /// and change nothing (unless the CR carries the take-ownership annotation).
+    Refused {
+        /// The ownership tag's value.
+        owner: String,
+        message: String,
+    },
 }
 
 impl Plan {
     /// Whether managing would change nothing in AWS.
     pub fn is_empty(&self) -> bool {
         match self {
-            Plan::Create => false,
+            Plan::Create | Plan::Refused { .. } => false,
             Plan::Update { fields, tags } => fields.is_empty() && tags.is_empty(),
         }
     }
 }
 
-/// The tags AWS should end with: the spec's user tags plus the rendered defaults; a spec that
-/// declares no tags keeps the user tags AWS has.
+/// The ownership stamp of `cr` for the cluster `cluster_id`.
+pub fn owner_of<R: Resource<DynamicType = ()>>(cr: &R, cluster_id: &str) -> Owner {
+    let meta = cr.meta();
+    Owner::new(
+        cluster_id,
+        meta.namespace.as_deref().unwrap_or_default(),
+        &R::kind(&()),
+        meta.name.as_deref().unwrap_or_default(),
+    )
+}
+
+/// The tags AWS should end with: the spec's user tags plus the rendered defaults plus the
+/// ownership stamp (`owner`, none for a read-only CR); a spec that declares no tags keeps the
+/// user tags AWS has.
 pub fn wanted_tags<M: ResourceManager>(
     manager: &M,
     desired: &M::Resource,
     observed: &Tags,
     default_tags: &DefaultTags,
     controller_version: &str,
+    owner: Option<&Owner>,
 ) -> Tags {
     if !manager.has_tags() {
         return Tags::new();
@@ -99,21 +119,26 @@ pub fn wanted_tags<M: ResourceManager>(
     let user: Tags = manager.spec_tags(desired).unwrap_or_else(|| {
         observed
             .iter()
-            .filter(|(k, _)| !tags::is_system_key(k))
+            .filter(|(k, _)| !tags::is_system_key(k) && *k != tags::OWNER_KEY)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     });
-    tags::desired_tags(&user, &defaults)
+    let mut wanted = tags::desired_tags(&user, &defaults);
+    wanted.extend(owner.map(Owner::tag));
+    wanted
 }
 
-/// Reads AWS (never writes) and says what managing `cr` would change. A CR still carrying
-/// adoption fields is first pointed at the resource they name, as the reconciler does.
+/// Reads AWS (never writes) and says what managing `cr` from the cluster `cluster_id` would
+/// change, ownership stamp included. A CR still carrying adoption fields is first pointed at the
+/// resource they name, as the reconciler does.
 pub async fn plan<M: ResourceManager>(
     manager: &M,
     cr: &M::Resource,
     default_tags: &DefaultTags,
     controller_version: &str,
+    cluster_id: &str,
 ) -> Result<Plan, ReconcileError> {
+    let take_over = annotations::take_ownership(cr.meta().annotations.as_ref())?;
     let mut desired = cr.clone();
     if !annotations::is_adopted(cr.meta().annotations.as_ref())
         && let Some(fields) = AdoptionFields::from_annotations(
@@ -147,12 +172,20 @@ pub async fn plan<M: ResourceManager>(
         })
         .collect();
     let observed = manager.read_tags(&latest).await?;
+    let owner = owner_of(cr, cluster_id);
+    if let Err(refused) = tags::check_owner(&observed, &owner, take_over) {
+        return Ok(Plan::Refused {
+            message: refused.to_string(),
+            owner: refused.value,
+        });
+    }
     let wanted = wanted_tags(
         manager,
         &desired,
         &observed,
         default_tags,
         controller_version,
+        Some(&owner),
     );
     let calls = tags::plan_add_remove(&wanted, &observed);
     let tags = TagChanges {
@@ -209,6 +242,13 @@ mod tests {
         };
         assert!(none.is_empty());
         assert!(!Plan::Create.is_empty());
+        assert!(
+            !Plan::Refused {
+                owner: "c/ns/Queue/q".into(),
+                message: String::new()
+            }
+            .is_empty()
+        );
         let mut tags = TagChanges::default();
         tags.remove.push("team".into());
         assert!(

@@ -126,7 +126,9 @@ pub async fn run_service<K: ServedKinds>(info: ServiceInfo, make_manager: K) -> 
         Some(id) => id,
         None => caller_account(&sdk, config.identity_endpoint_url.as_deref()).await?,
     };
+    let cluster_id = cluster_id(&client, config.cluster_id).await?;
     let settings = Settings {
+        cluster_id,
         controller_version: version.to_string(),
         default_tags: config.default_tags,
         deletion_policy: flags.deletion_policy,
@@ -325,6 +327,24 @@ fn own_namespace() -> String {
         })
         .filter(|ns| !ns.is_empty())
         .unwrap_or_else(|| "default".into())
+}
+
+/// This cluster's identity for ownership tags: `--cluster-id` when given, else the UID of the
+/// `kube-system` namespace (there from the cluster's creation to its end, and the same for
+/// every controller of the cluster).
+pub async fn cluster_id(client: &Client, flag: Option<String>) -> Result<String> {
+    if let Some(id) = flag {
+        return Ok(id);
+    }
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let kube_system = namespaces.get("kube-system").await.context(
+        "reading the kube-system namespace's UID, this cluster's identity in ownership tags \
+         (or pass --cluster-id)",
+    )?;
+    kube_system
+        .metadata
+        .uid
+        .context("the kube-system namespace has no UID")
 }
 
 /// The account the controller's credentials belong to (STS GetCallerIdentity), asked at

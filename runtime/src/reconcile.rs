@@ -36,6 +36,9 @@ pub struct Settings {
     pub enable_carm: bool,
     /// The controller's own namespace, where the CARM ConfigMaps live.
     pub system_namespace: String,
+    /// This cluster's identity in ownership tags (`--cluster-id`, else the `kube-system`
+    /// namespace's UID).
+    pub cluster_id: String,
 }
 
 /// A Kubernetes Event to publish about the CR.
@@ -152,14 +155,33 @@ async fn finalize<M: ResourceManager>(
             }],
         },
         Ok(DeletionAction::DeleteInAws) => {
+            // A resource another cluster or CR holds is never deleted from here: this CR lets
+            // go of it and AWS keeps it.
+            let owner = plan::owner_of(cr, &input.settings.cluster_id);
             let deleted = async {
                 if let Some(latest) = manager.read_one(cr).await? {
+                    let observed = manager.read_tags(&latest).await?;
+                    if let Some(value) = tags::foreign_owner(&observed, &owner) {
+                        return Ok(Some(value.to_owned()));
+                    }
                     manager.delete(&latest).await?;
                 }
-                Ok::<_, ReconcileError>(())
+                Ok::<_, ReconcileError>(None)
             };
             match deleted.await {
-                Ok(()) | Err(ReconcileError::NotFound) => Writeback::RemoveFinalizer {
+                Ok(Some(foreign)) => Writeback::RemoveFinalizer {
+                    events: vec![EventNote {
+                        warning: true,
+                        reason: "Retained",
+                        note: format!(
+                            "AWS resource left in place: it is owned by {} (tag {}), not by \
+                             this CR",
+                            tags::describe_owner(&foreign),
+                            tags::OWNER_KEY
+                        ),
+                    }],
+                },
+                Ok(None) | Err(ReconcileError::NotFound) => Writeback::RemoveFinalizer {
                     events: vec![EventNote {
                         warning: false,
                         reason: "Deleted",
@@ -258,6 +280,7 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         if let Some(tags) = m.spec_tags(self.cr) {
             tags::validate_user_tags(&tags)?;
         }
+        let take_over = annotations::take_ownership(self.annotations())?;
         // A read-only CR only observes, so it may point at anything that exists.
         let managed = read_only
             || annotations::is_adopted(self.annotations())
@@ -319,7 +342,7 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                 // Where the create call takes tags, every wanted tag (defaults included) goes
                 // with it. A resource this call just made has no tags but those, so none are
                 // read back; a tag call follows only where the create call takes none.
-                let wanted = self.wanted_tags(&desired, &Tags::new());
+                let wanted = self.wanted_tags(&desired, &Tags::new(), Some(&self.owner()));
                 let mut to_create = desired.clone();
                 let mut sent = Tags::new();
                 if m.create_takes_tags() && !wanted.is_empty() {
@@ -351,6 +374,17 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             }
             (AdoptionDecision::Adopt, Some(latest)) => {
                 let observed = m.read_tags(&latest).await?;
+                // Adopting changes nothing in AWS but the ownership stamp; a resource held
+                // elsewhere is refused before it. A kind AWS keeps no tags on has no stamp.
+                if !read_only && m.has_tags() {
+                    let owner = self.owner();
+                    tags::check_owner(&observed, &owner, take_over)?;
+                    let mut stamped = observed.clone();
+                    stamped.extend([owner.tag()]);
+                    if let Some(plan) = tags::plan(m.tag_api_style(), &stamped, &observed) {
+                        m.sync_tags(&latest, &plan).await?;
+                    }
+                }
                 let mut adopted = latest.clone();
                 let keys = self.input.settings.default_tags.keys();
                 if observed.is_empty() {
@@ -364,11 +398,12 @@ impl<'a, M: ResourceManager> Run<'a, M> {
                 Ok(self.converging(&latest))
             }
             (AdoptionDecision::AdoptThenDrive, Some(latest)) => {
+                let synced = self.manage(desired, latest, read_only, take_over).await?;
                 self.mark_adopted();
-                self.manage(desired, latest, read_only).await
+                Ok(synced)
             }
             (AdoptionDecision::Manage, Some(latest)) => {
-                self.manage(desired, latest, read_only).await
+                self.manage(desired, latest, read_only, take_over).await
             }
             (AdoptionDecision::Adopt | AdoptionDecision::AdoptThenDrive, None)
             | (AdoptionDecision::Manage, None) => {
@@ -382,6 +417,7 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         desired: M::Resource,
         latest: M::Resource,
         read_only: bool,
+        take_over: bool,
     ) -> Result<Synced, Stop> {
         let m = self.manager;
         let desired = self.late_initialize(desired, &latest);
@@ -396,7 +432,9 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             )
             .into());
         }
-        let tag_plan = self.tag_plan(&desired, &latest).await?;
+        let tag_plan = self
+            .tag_plan(&desired, &latest, read_only, take_over)
+            .await?;
         if read_only {
             self.record(&latest);
             return Ok(drift_report(&delta, tag_plan.is_some()));
@@ -451,21 +489,35 @@ impl<'a, M: ResourceManager> Run<'a, M> {
         desired
     }
 
-    /// The tag change that brings AWS to the CR's tags plus default tags, system tags preserved.
+    /// The tag change that brings AWS to the CR's tags plus default tags and the ownership
+    /// stamp, system tags preserved. A resource another cluster or CR holds stops here, before
+    /// any change: Terminal, unless the CR takes it over. A read-only CR neither stamps nor
+    /// checks: it only observes.
     async fn tag_plan(
         &self,
         desired: &M::Resource,
         latest: &M::Resource,
+        read_only: bool,
+        take_over: bool,
     ) -> Result<Option<tags::TagPlan>, ReconcileError> {
         let m = self.manager;
         let observed = m.read_tags(latest).await?;
-        let wanted = self.wanted_tags(desired, &observed);
+        let owner = (!read_only).then(|| self.owner());
+        if let Some(owner) = &owner {
+            tags::check_owner(&observed, owner, take_over)?;
+        }
+        let wanted = self.wanted_tags(desired, &observed, owner.as_ref());
         Ok(tags::plan(m.tag_api_style(), &wanted, &observed))
     }
 
-    /// The CR's tags plus the default tags; a spec that declares no tags keeps the user tags AWS
-    /// has (`observed`).
-    fn wanted_tags(&self, desired: &M::Resource, observed: &Tags) -> Tags {
+    /// The CR's tags plus the default tags plus `owner`'s stamp; a spec that declares no tags
+    /// keeps the user tags AWS has (`observed`).
+    fn wanted_tags(
+        &self,
+        desired: &M::Resource,
+        observed: &Tags,
+        owner: Option<&tags::Owner>,
+    ) -> Tags {
         let settings = self.input.settings;
         plan::wanted_tags(
             self.manager,
@@ -473,7 +525,13 @@ impl<'a, M: ResourceManager> Run<'a, M> {
             observed,
             &settings.default_tags,
             &settings.controller_version,
+            owner,
         )
+    }
+
+    /// This CR's ownership stamp.
+    fn owner(&self) -> tags::Owner {
+        plan::owner_of(self.cr, &self.input.settings.cluster_id)
     }
 
     fn converging(&self, latest: &M::Resource) -> Synced {
@@ -656,6 +714,12 @@ impl From<ReconcileError> for Stop {
 
 impl From<annotations::AnnotationError> for Stop {
     fn from(e: annotations::AnnotationError) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
+impl From<tags::ForeignOwner> for Stop {
+    fn from(e: tags::ForeignOwner) -> Self {
         Stop::Failed(e.into())
     }
 }

@@ -18,6 +18,11 @@
 //!    tags observed on AWS, according to the service's tag API style;
 //! 4. [`user_visible_tags`] for whatever is written back into the CR.
 //!
+//! One more tag belongs to the controller alone: the **ownership tag** ([`OWNER_KEY`]), naming
+//! the cluster and the CR that holds the resource ([`Owner`]). It is stamped when a controller
+//! creates or adopts a resource, checked before any change ([`check_owner`]), never written
+//! into a CR, never accepted from a user, and never removed by a tag plan.
+//!
 //! Services differ only in their tag API style ([`TagApiStyle`]); nothing here
 //! names a service.
 
@@ -77,6 +82,11 @@ pub enum TagError {
         value: String,
         chars: usize,
     },
+    /// The ownership tag's key, which only the controller writes.
+    #[error(
+        "tag key {key:?} is the ownership tag ack-rs controllers stamp on the resources they hold; it cannot be set by hand"
+    )]
+    OwnerKey { key: String },
     /// More than [`MAX_USER_TAGS`] tags.
     #[error("{count} tags requested; AWS allows at most 50 user tags per resource")]
     TooMany { count: usize },
@@ -94,6 +104,9 @@ pub fn validate_user_tags(tags: &Tags) -> Result<(), TagError> {
     for (key, value) in tags {
         if is_system_key(key) {
             return Err(TagError::ReservedPrefix { key: key.clone() });
+        }
+        if key == OWNER_KEY {
+            return Err(TagError::OwnerKey { key: key.clone() });
         }
         let key_chars = key.chars().count();
         if key_chars == 0 {
@@ -155,6 +168,11 @@ pub enum DefaultTagsError {
         "--resource-tags key {key:?} uses the reserved prefix \"aws:\"; AWS owns system tags and rejects them"
     )]
     ReservedKey { key: String },
+    /// An entry's key is the ownership tag's.
+    #[error(
+        "--resource-tags key {key:?} is the ownership tag the controller stamps itself; choose another key"
+    )]
+    OwnerKey { key: String },
     /// A key appears twice.
     #[error("--resource-tags key {key:?} is given more than once")]
     DuplicateKey { key: String },
@@ -259,6 +277,11 @@ impl DefaultTags {
             }
             if is_system_key(key) {
                 return Err(DefaultTagsError::ReservedKey {
+                    key: key.to_owned(),
+                });
+            }
+            if key == OWNER_KEY {
+                return Err(DefaultTagsError::OwnerKey {
                     key: key.to_owned(),
                 });
             }
@@ -442,7 +465,7 @@ pub fn plan(style: TagApiStyle, desired: &Tags, observed: &Tags) -> Option<TagPl
 
 /// Plans a whole-set replacement: the set to send is the desired user tags ∪
 /// every observed `aws:` tag, re-sent unchanged so the call does not strip
-/// AWS's tags. `None` when that set equals what AWS holds (no call needed).
+/// AWS's tags (and the observed ownership tag, unless `desired` stamps another). `None` when that set equals what AWS holds (no call needed).
 ///
 /// `desired` must hold no `aws:` key (validate first); any that do are ignored
 /// in favour of the observed system tags.
@@ -451,7 +474,7 @@ pub fn plan(style: TagApiStyle, desired: &Tags, observed: &Tags) -> Option<TagPl
 /// AWS holds no system tags). Some replacing APIs reject an empty set; callers
 /// of those must issue the API's delete-all-tags call instead.
 pub fn plan_full_replacement(desired: &Tags, observed: &Tags) -> Option<Tags> {
-    let mut send = system_tags(observed);
+    let mut send = kept_tags(observed);
     send.extend(
         desired
             .iter()
@@ -461,7 +484,8 @@ pub fn plan_full_replacement(desired: &Tags, observed: &Tags) -> Option<Tags> {
     (send != *observed).then_some(send)
 }
 
-/// Plans tag and untag calls. Never sets or removes an `aws:` key. A changed
+/// Plans tag and untag calls. Never sets or removes an `aws:` key, and never
+/// removes the ownership tag ([`OWNER_KEY`]; `desired` may overwrite it). A changed
 /// value appears only in `to_set` (the tag call overwrites it), never as an
 /// untag followed by a tag. The plan is empty when AWS is in sync.
 ///
@@ -474,7 +498,7 @@ pub fn plan_add_remove(desired: &Tags, observed: &Tags) -> AddRemovePlan {
         .collect();
     let to_remove = observed
         .keys()
-        .filter(|k| !is_system_key(k) && !desired.contains_key(*k))
+        .filter(|k| !is_system_key(k) && *k != OWNER_KEY && !desired.contains_key(*k))
         .cloned()
         .collect();
     AddRemovePlan { to_set, to_remove }
@@ -490,9 +514,122 @@ pub fn plan_add_remove(desired: &Tags, observed: &Tags) -> AddRemovePlan {
 pub fn user_visible_tags(observed: &Tags, default_keys: &BTreeSet<String>) -> Tags {
     observed
         .iter()
-        .filter(|(k, _)| !is_system_key(k) && !default_keys.contains(*k))
+        .filter(|(k, _)| !is_system_key(k) && *k != OWNER_KEY && !default_keys.contains(*k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// The observed tags no tag plan takes away: the `aws:` tags and the ownership tag.
+fn kept_tags(observed: &Tags) -> Tags {
+    observed
+        .iter()
+        .filter(|(k, _)| is_system_key(k) || *k == OWNER_KEY)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Ownership
+// ---------------------------------------------------------------------------
+
+/// The ownership tag: which cluster and which CR hold the AWS resource ([`Owner`]). A user tag
+/// key (AWS counts it among the 50), in ack-rs's own domain so it never meets one of ACK's.
+pub const OWNER_KEY: &str = "ack-rs.dev/owner";
+
+/// The longest `--cluster-id`: a DNS label's length, so an ownership value always has room for
+/// the CR's namespace and kind.
+pub const MAX_CLUSTER_ID_CHARS: usize = 63;
+
+/// The holder of an AWS resource: a cluster and one CR in it, rendered as the ownership tag's
+/// value `<cluster>/<namespace>/<Kind>/<name>`.
+///
+/// The CR is named, not its UID, so a CR deleted with `retain` and applied again (or restored
+/// from Git) is the same owner. A value that would pass AWS's 256 characters (a very long CR
+/// name) carries `sha256-` and a digest of the name instead of the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    value: String,
+}
+
+impl Owner {
+    pub fn new(cluster_id: &str, namespace: &str, kind: &str, name: &str) -> Self {
+        let value = format!("{cluster_id}/{namespace}/{kind}/{name}");
+        if value.chars().count() <= MAX_VALUE_CHARS {
+            return Self { value };
+        }
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(name.as_bytes());
+        let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
+        Self {
+            value: format!("{cluster_id}/{namespace}/{kind}/sha256-{hex}"),
+        }
+    }
+
+    /// The ownership tag's value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The tag to stamp.
+    pub fn tag(&self) -> (String, String) {
+        (OWNER_KEY.to_owned(), self.value.clone())
+    }
+}
+
+/// Checks a `--cluster-id`: it goes into tag values of every service, so it keeps to the
+/// characters all of them accept, without `/` (the value's separator).
+pub fn check_cluster_id(id: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "-_.:=+@".contains(c);
+    if id.is_empty() || id.chars().count() > MAX_CLUSTER_ID_CHARS || !id.chars().all(ok_char) {
+        return Err(format!(
+            "cluster ID {id:?} must be 1 to {MAX_CLUSTER_ID_CHARS} characters of letters, digits \
+             and - _ . : = + @"
+        ));
+    }
+    Ok(())
+}
+
+/// The resource's ownership tag names someone else.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "the AWS resource is owned by {} (tag {OWNER_KEY}={value:?}); nothing was changed in AWS. To \
+     move it here, stop managing it there (or delete that CR with deletion-policy retain), then \
+     set annotation \"ack-rs.dev/take-ownership: true\" on this CR",
+    describe_owner(.value)
+)]
+pub struct ForeignOwner {
+    /// The ownership tag's value.
+    pub value: String,
+}
+
+/// An ownership value for people: `CR Kind ns/name in cluster X`.
+pub fn describe_owner(value: &str) -> String {
+    let parts: Vec<&str> = value.splitn(4, '/').collect();
+    match parts.as_slice() {
+        [cluster, namespace, kind, name] => {
+            format!("{kind} {namespace}/{name} in cluster {cluster}")
+        }
+        _ => format!("{value:?}"),
+    }
+}
+
+/// The ownership tag's value on `observed` when it names someone other than `me`.
+pub fn foreign_owner<'a>(observed: &'a Tags, me: &Owner) -> Option<&'a str> {
+    observed
+        .get(OWNER_KEY)
+        .map(String::as_str)
+        .filter(|v| *v != me.value())
+}
+
+/// Whether `me` may hold a resource with tags `observed`: yes when it carries no ownership tag
+/// or `me`'s, or when the CR asks to take it over.
+pub fn check_owner(observed: &Tags, me: &Owner, take_over: bool) -> Result<(), ForeignOwner> {
+    match foreign_owner(observed, me) {
+        Some(value) if !take_over => Err(ForeignOwner {
+            value: value.to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -800,6 +937,104 @@ mod tests {
         let in_sync = tags(&[("a", "1"), ("aws:s", "x")]);
         assert_eq!(plan(TagApiStyle::FullReplacement, &desired, &in_sync), None);
         assert_eq!(plan(TagApiStyle::AddRemove, &desired, &in_sync), None);
+    }
+
+    #[test]
+    fn the_ownership_tag_is_never_removed_nor_shown() {
+        let owner = ("ack-rs.dev/owner", "c1/ns/Queue/jobs");
+        let observed = tags(&[owner, ("a", "1"), ("aws:x", "s")]);
+        assert_eq!(
+            plan_add_remove(&Tags::new(), &observed),
+            AddRemovePlan {
+                to_set: Tags::new(),
+                to_remove: vec!["a".into()],
+            }
+        );
+        assert_eq!(
+            plan_full_replacement(&Tags::new(), &observed),
+            Some(tags(&[owner, ("aws:x", "s")]))
+        );
+        // A stamp in desired replaces it.
+        let mine = tags(&[("ack-rs.dev/owner", "c2/ns/Queue/jobs")]);
+        assert_eq!(
+            plan_add_remove(&mine, &observed).to_set,
+            mine,
+            "overwritten by a tag call"
+        );
+        assert_eq!(
+            plan_full_replacement(&mine, &observed),
+            Some(tags(&[
+                ("ack-rs.dev/owner", "c2/ns/Queue/jobs"),
+                ("aws:x", "s")
+            ]))
+        );
+        assert_eq!(
+            user_visible_tags(&observed, &BTreeSet::new()),
+            tags(&[("a", "1")])
+        );
+        assert_eq!(
+            validate_user_tags(&tags(&[owner])).unwrap_err().to_string(),
+            "tag key \"ack-rs.dev/owner\" is the ownership tag ack-rs controllers stamp on the resources they hold; it cannot be set by hand"
+        );
+        assert!(matches!(
+            DefaultTags::parse("ack-rs.dev/owner=x"),
+            Err(DefaultTagsError::OwnerKey { .. })
+        ));
+    }
+
+    #[test]
+    fn owners_are_checked() {
+        let me = Owner::new("c1", "ns", "Queue", "jobs");
+        assert_eq!(me.value(), "c1/ns/Queue/jobs");
+        let with = |v: &str| tags(&[(OWNER_KEY, v), ("a", "1")]);
+        assert_eq!(check_owner(&tags(&[("a", "1")]), &me, false), Ok(()));
+        assert_eq!(check_owner(&with("c1/ns/Queue/jobs"), &me, false), Ok(()));
+        for other in [
+            "c2/ns/Queue/jobs",
+            "c1/other/Queue/jobs",
+            "c1/ns/Queue/jobs2",
+        ] {
+            let err = check_owner(&with(other), &me, false).unwrap_err();
+            assert_eq!(err.value, other);
+            assert_eq!(check_owner(&with(other), &me, true), Ok(()), "take-over");
+        }
+        assert_eq!(
+            check_owner(&with("c2/team-b/Queue/jobs"), &me, false)
+                .unwrap_err()
+                .to_string(),
+            "the AWS resource is owned by Queue team-b/jobs in cluster c2 (tag \
+             ack-rs.dev/owner=\"c2/team-b/Queue/jobs\"); nothing was changed in AWS. To move it \
+             here, stop managing it there (or delete that CR with deletion-policy retain), then \
+             set annotation \"ack-rs.dev/take-ownership: true\" on this CR"
+        );
+        assert_eq!(describe_owner("someone"), "\"someone\"");
+        // A CR name too long for a tag value: a digest stands for it, the same every time.
+        let long = "n".repeat(253);
+        let a = Owner::new(&"c".repeat(63), &"s".repeat(63), "Bucket", &long);
+        assert!(
+            a.value().chars().count() <= MAX_VALUE_CHARS,
+            "{}",
+            a.value()
+        );
+        assert!(a.value().contains("/Bucket/sha256-"));
+        assert_eq!(
+            a,
+            Owner::new(&"c".repeat(63), &"s".repeat(63), "Bucket", &long)
+        );
+        assert_ne!(
+            a,
+            Owner::new(&"c".repeat(63), &"s".repeat(63), "Bucket", &"m".repeat(253))
+        );
+    }
+
+    #[test]
+    fn cluster_ids() {
+        for ok in ["0f6a1c2e-7d1b-4a5e-9a3c-1b2c3d4e5f60", "prod-eu", "a"] {
+            assert_eq!(check_cluster_id(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "a/b", "has space", &"x".repeat(64)] {
+            assert!(check_cluster_id(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -53,6 +53,7 @@ async fn create_applies_default_tags_and_reports_synced_with_metadata() {
         assert_eq!(
             m.remote("x").unwrap().tags,
             tags(&[
+                ("ack-rs.dev/owner", "test-cluster/ns/Thing/t"),
                 ("services.k8s.aws/controller-version", "fake-v0.1.0"),
                 ("services.k8s.aws/namespace", "ns"),
                 ("team", "a"),
@@ -92,12 +93,13 @@ async fn tags_go_with_the_create_call_where_it_takes_them() {
     assert_eq!(
         m.remote("x").unwrap().tags,
         tags(&[
+            ("ack-rs.dev/owner", "test-cluster/ns/Thing/t"),
             ("services.k8s.aws/controller-version", "fake-v0.1.0"),
             ("services.k8s.aws/namespace", "ns"),
             ("team", "a"),
         ])
     );
-    // Default tags went to AWS, not into the CR.
+    // Default tags and the ownership stamp went to AWS, not into the CR.
     assert_eq!(
         update(&wb).spec.as_ref().map(|s| &s["tags"]),
         Some(&serde_json::json!({"team": "a"}))
@@ -136,16 +138,19 @@ fn adopt_cr(policy: &str, name: &str) -> Thing {
 }
 
 #[tokio::test]
-async fn adopt_fills_the_spec_without_system_or_default_tags_and_changes_nothing() {
+async fn adopt_fills_the_spec_without_system_or_default_tags_and_changes_nothing_but_the_stamp() {
     for style in STYLES {
         let m = FakeManager::new(style).with_remote("x", existing(stack_tags()));
         let wb = run(&m, &adopt_cr("adopt", "x")).await;
         let u = update(&wb);
-        assert!(
-            m.mutations().is_empty(),
-            "adopt must not change AWS: {:?}",
-            m.calls()
+        assert_eq!(
+            m.mutations(),
+            ["sync_tags"],
+            "adopt changes nothing in AWS but the ownership tag"
         );
+        let mut stamped = stack_tags();
+        stamped.insert("ack-rs.dev/owner".into(), "test-cluster/ns/Thing/t".into());
+        assert_eq!(m.remote("x").unwrap().tags, stamped);
         assert!(u.add_finalizer);
         assert_eq!(u.annotations.get(ADOPTED).map(String::as_str), Some("true"));
         let spec = u.spec.as_ref().expect("spec filled from AWS");
@@ -585,4 +590,147 @@ async fn a_resolved_reference_is_sent_but_never_stored_in_the_spec() {
     if let Some(spec) = &update(&wb).spec {
         assert_eq!(spec["zone"], serde_json::Value::Null, "{spec}");
     }
+}
+
+const OWNER: &str = "ack-rs.dev/owner";
+/// The fake's CRs live in namespace `ns`; `settings()` names the cluster `test-cluster`.
+const MINE: &str = "test-cluster/ns/Thing/t";
+
+#[tokio::test]
+async fn create_and_adopt_stamp_the_ownership_tag() {
+    for style in STYLES {
+        let m = FakeManager::new(style);
+        run(&m, &with_finalizer(thing("new"))).await;
+        assert_eq!(m.remote("new").unwrap().tags[OWNER], MINE, "{style:?}");
+
+        let m = FakeManager::new(style).with_remote("x", existing(stack_tags()));
+        let wb = run(&m, &adopt_cr("adopt", "x")).await;
+        assert_eq!(m.mutations(), ["sync_tags"], "only the stamp: {style:?}");
+        let mut want = stack_tags();
+        want.insert(OWNER.into(), MINE.into());
+        assert_eq!(m.remote("x").unwrap().tags, want);
+        let spec = update(&wb).spec.clone().unwrap();
+        assert_eq!(
+            spec["tags"],
+            serde_json::json!({"team": "storage"}),
+            "never in the spec"
+        );
+        // Managing after adoption keeps it; a spec without tags never untags it.
+        let adopted = apply(&adopt_cr("adopt", "x"), &wb);
+        let mut bare = adopted.clone();
+        bare.spec.tags = Some(tags(&[]));
+        run(&m, &bare).await;
+        assert_eq!(m.remote("x").unwrap().tags[OWNER], MINE, "{style:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_resource_owned_elsewhere_is_refused_until_taken_over() {
+    for (policy, style) in [
+        ("adopt", TagApiStyle::AddRemove),
+        ("adopt-or-create", TagApiStyle::FullReplacement),
+    ] {
+        let theirs = "other-cluster/team-b/Thing/assets";
+        let mut remote_tags = stack_tags();
+        remote_tags.insert(OWNER.into(), theirs.into());
+        let m = FakeManager::new(style).with_remote("x", existing(remote_tags.clone()));
+        let mut cr = adopt_cr(policy, "x");
+        cr.spec.name = "x".into();
+        cr.spec.size = Some(9);
+        let wb = run(&m, &cr).await;
+        let (status, reason, message) = condition(&wb, "ACK.Terminal").expect("refused");
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("True", "ResourceOwnedElsewhere")
+        );
+        assert!(
+            message.contains("Thing team-b/assets in cluster other-cluster")
+                && message.contains("ack-rs.dev/take-ownership"),
+            "{message}"
+        );
+        assert!(m.mutations().is_empty(), "{policy}: {:?}", m.calls());
+        assert_eq!(m.remote("x").unwrap().tags, remote_tags);
+        assert_eq!(m.remote("x").unwrap().size, 5);
+        assert!(!update(&wb).annotations.contains_key(ADOPTED), "{policy}");
+
+        // With the take-over annotation: adopted and stamped with this CR.
+        let taking = annotate(cr, "ack-rs.dev/take-ownership", "true");
+        let wb = run(&m, &taking).await;
+        assert_eq!(
+            condition(&wb, "ACK.ResourceSynced").unwrap().0,
+            "True",
+            "{wb:?}"
+        );
+        assert_eq!(m.remote("x").unwrap().tags[OWNER], MINE);
+        assert_eq!(
+            m.remote("x").unwrap().tags["aws:cloudformation:stack-name"],
+            "app"
+        );
+    }
+    // A bad value is an annotation error, before any call.
+    let m = FakeManager::new(TagApiStyle::AddRemove).with_remote("x", existing(tags(&[])));
+    let wb = run(
+        &m,
+        &annotate(adopt_cr("adopt", "x"), "ack-rs.dev/take-ownership", "yes"),
+    )
+    .await;
+    let (_, reason, message) = condition(&wb, "ACK.Terminal").unwrap();
+    assert_eq!(reason, "InvalidAnnotation");
+    assert!(message.contains("\"yes\""), "{message}");
+    assert!(m.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_managed_resource_taken_over_elsewhere_is_left_alone() {
+    let m = FakeManager::new(TagApiStyle::AddRemove);
+    let mut cr = with_finalizer(thing("x"));
+    cr.spec.size = Some(3);
+    let created = apply(&cr, &run(&m, &cr).await);
+    // Another cluster takes it over.
+    let theirs = "other-cluster/ns/Thing/t";
+    m.aws
+        .lock()
+        .unwrap()
+        .resources
+        .get_mut("x")
+        .unwrap()
+        .tags
+        .insert(OWNER.into(), theirs.into());
+    let mut edited = created.clone();
+    edited.spec.size = Some(4);
+    let before = m.mutations();
+    let wb = run(&m, &edited).await;
+    assert_eq!(
+        condition(&wb, "ACK.Terminal").unwrap().1,
+        "ResourceOwnedElsewhere"
+    );
+    assert_eq!(m.mutations(), before, "no update, no tag call");
+    assert_eq!(m.remote("x").unwrap().size, 3);
+    // Deleting this CR lets go of the resource and never deletes it.
+    let wb = run(&m, &deleting(edited)).await;
+    let Writeback::RemoveFinalizer { events } = wb else {
+        panic!("{wb:?}");
+    };
+    assert!(
+        events[0].warning && events[0].note.contains("other-cluster"),
+        "{events:?}"
+    );
+    assert_eq!(m.remote("x").unwrap().tags[OWNER], theirs);
+    assert_eq!(m.mutations(), before, "nothing deleted");
+    // A read-only CR neither stamps nor checks: it observes.
+    let ro = annotate(with_finalizer(thing("x")), READ_ONLY, "true");
+    let wb = run(&m, &ro).await;
+    assert!(condition(&wb, "ACK.Terminal").is_none(), "{wb:?}");
+    assert_eq!(m.mutations(), before);
+    // Its own resource a CR deletes as before.
+    m.aws
+        .lock()
+        .unwrap()
+        .resources
+        .get_mut("x")
+        .unwrap()
+        .tags
+        .insert(OWNER.into(), MINE.into());
+    run(&m, &deleting(thing("x"))).await;
+    assert!(m.remote("x").is_none());
 }

@@ -26,28 +26,7 @@ pub fn spawn_controller<M: ResourceManager>(
     max_concurrent_syncs: u16,
     metrics: Metrics,
 ) -> tokio::task::JoinHandle<()> {
-    spawn_controller_with(
-        env,
-        managers,
-        client,
-        namespace,
-        max_concurrent_syncs,
-        metrics,
-        |_| {},
-    )
-}
-
-/// [`spawn_controller`] with `adjust` applied to the settings (feature gates, …).
-pub fn spawn_controller_with<M: ResourceManager>(
-    env: &TestEnv,
-    managers: impl Into<Managers<M>>,
-    client: kube::Client,
-    namespace: &str,
-    max_concurrent_syncs: u16,
-    metrics: Metrics,
-    adjust: impl FnOnce(&mut Settings),
-) -> tokio::task::JoinHandle<()> {
-    let mut settings = Settings {
+    let settings = Settings {
         controller_version: env!("CARGO_PKG_VERSION").into(),
         default_tags: DefaultTags::default(),
         deletion_policy: DeletionPolicy::Delete,
@@ -58,15 +37,23 @@ pub fn spawn_controller_with<M: ResourceManager>(
         enable_carm: true,
         // The test's namespace stands for the controller's: its CARM maps live there.
         system_namespace: namespace.to_string(),
+        cluster_id: String::new(),
     };
-    adjust(&mut settings);
     let options = Options {
         watch_namespaces: vec![namespace.to_string()],
         label_selector: None,
         max_concurrent_syncs,
     };
     let managers = managers.into();
-    tokio::spawn(controller::run(
-        managers, client, settings, options, metrics,
-    ))
+    tokio::spawn(async move {
+        // The cluster's own identity, as a controller process reads it at start-up.
+        let cluster_id = ack_runtime::process::cluster_id(&client, None)
+            .await
+            .expect("reading the cluster's identity");
+        let settings = Settings {
+            cluster_id,
+            ..settings
+        };
+        controller::run(managers, client, settings, options, metrics).await
+    })
 }

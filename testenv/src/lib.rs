@@ -135,6 +135,16 @@ impl TestEnv {
             .expect("building a kube client for the test world")
     }
 
+    /// The ownership tag (`ack-rs.dev/owner`) a controller of this world stamps on what `Kind`
+    /// `namespace/name` creates or adopts: the world's cluster identity is its `kube-system`
+    /// namespace's UID, as the controllers read it.
+    pub async fn owner_tag(&self, namespace: &str, kind: &str, name: &str) -> (String, String) {
+        let cluster = ack_runtime::process::cluster_id(&self.client().await, None)
+            .await
+            .expect("reading the kube-system namespace's UID");
+        ack_runtime::tags::Owner::new(&cluster, namespace, kind, name).tag()
+    }
+
     /// AWS SDK configuration pointed at the emulator. S3 clients also need `force_path_style(true)`.
     pub async fn aws(&self) -> aws_config::SdkConfig {
         let credentials = aws_credential_types::Credentials::new(

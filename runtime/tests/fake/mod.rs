@@ -293,6 +293,7 @@ pub fn settings() -> Settings {
         feature_gates: FeatureGates::default(),
         enable_carm: true,
         system_namespace: "ack-system".into(),
+        cluster_id: "test-cluster".into(),
     }
 }
 

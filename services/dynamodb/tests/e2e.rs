@@ -28,9 +28,11 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const SYNCED: &str = "ACK.ResourceSynced";
 const TERMINAL: &str = "ACK.Terminal";
 /// The keys of ACK's default `--resource-tags`.
-const DEFAULT_TAG_KEYS: [&str; 2] = [
+const DEFAULT_TAG_KEYS: [&str; 3] = [
     "services.k8s.aws/controller-version",
     "services.k8s.aws/namespace",
+    // Not a default tag but the controller's too: the ownership stamp.
+    "ack-rs.dev/owner",
 ];
 
 /// One test's namespace, its controller and an SDK client for checking AWS.
@@ -316,14 +318,19 @@ impl World {
         ops
     }
 
-    fn default_tags(&self) -> BTreeMap<String, String> {
-        tags(&[
+    /// The tags the controller adds itself to what the CR `name` holds: the default tags and
+    /// the ownership stamp.
+    async fn controller_tags(&self, name: &str) -> BTreeMap<String, String> {
+        let mut all = tags(&[
             (
                 DEFAULT_TAG_KEYS[0],
                 &format!("dynamodb-{}", env!("CARGO_PKG_VERSION")),
             ),
             (DEFAULT_TAG_KEYS[1], &self.namespace),
-        ])
+        ]);
+        let env = TestEnv::get();
+        all.extend([env.owner_tag(&self.namespace, "Table", name).await]);
+        all
     }
 
     /// A table made directly in AWS, as another tool would.
@@ -469,7 +476,7 @@ async fn create_update_resync_and_delete_a_protected_table() {
     );
     assert_eq!(aws.key_schema.unwrap().len(), 2);
     assert_eq!(aws.global_secondary_indexes.unwrap().len(), 1);
-    assert_eq!(w.aws_tags(&arn).await, w.default_tags());
+    assert_eq!(w.aws_tags(&arn).await, w.controller_tags(&name).await);
     // Server defaults were filled into the spec (late initialisation).
     let initialised = eventually("late initialisation", || async {
         let t = w.api.get(&name).await.unwrap();

@@ -68,7 +68,11 @@ async fn a_table_costs_the_fewest_round_trips() {
     assert_eq!(cost.writes, writes(&[]), "resync");
 
     let cost = table.delete().await.unwrap();
-    assert_eq!(cost.aws, ["DescribeTable", "DeleteTable"], "delete");
+    assert_eq!(
+        cost.aws,
+        ["DescribeTable", "ListTagsOfResource", "DeleteTable"],
+        "delete: the tags say whose it is"
+    );
     assert_eq!(
         cost.writes,
         writes(&[("finalizer", 1), ("event", 1)]),

@@ -26,9 +26,11 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const SYNCED: &str = "ACK.ResourceSynced";
 const TERMINAL: &str = "ACK.Terminal";
 /// The keys of ACK's default `--resource-tags`.
-const DEFAULT_TAG_KEYS: [&str; 2] = [
+const DEFAULT_TAG_KEYS: [&str; 3] = [
     "services.k8s.aws/controller-version",
     "services.k8s.aws/namespace",
+    // Not a default tag but the controller's too: the ownership stamp.
+    "ack-rs.dev/owner",
 ];
 
 /// One test's namespace, its controller and an SDK client for checking AWS.
@@ -275,14 +277,19 @@ impl World {
         .await
     }
 
-    fn default_tags(&self) -> BTreeMap<String, String> {
-        tags(&[
+    /// The tags the controller adds itself to what the CR `name` holds: the default tags and
+    /// the ownership stamp.
+    async fn controller_tags(&self, name: &str) -> BTreeMap<String, String> {
+        let mut all = tags(&[
             (
                 DEFAULT_TAG_KEYS[0],
                 &format!("s3-{}", env!("CARGO_PKG_VERSION")),
             ),
             (DEFAULT_TAG_KEYS[1], &self.namespace),
-        ])
+        ]);
+        let env = TestEnv::get();
+        all.extend([env.owner_tag(&self.namespace, "Bucket", name).await]);
+        all
     }
 
     /// A bucket made outside Kubernetes, in the test world's region.
@@ -451,7 +458,7 @@ async fn create_update_resync_and_delete() {
         Some(TestEnv::get().endpoints.region.as_str()),
         "created in the client's region"
     );
-    let mut expected = w.default_tags();
+    let mut expected = w.controller_tags(&name).await;
     expected.extend(tags(&[("team", "a")]));
     assert_eq!(w.aws_tags(&name).await, expected);
     assert_eq!(declared(&synced), Vec::<String>::new());
@@ -653,7 +660,7 @@ async fn adopt_a_cloudformation_bucket_and_keep_its_system_tags() {
     for (k, v) in &system {
         assert_eq!(aws.get(k), Some(v), "system tag {k} kept its value");
     }
-    for (k, v) in w.default_tags() {
+    for (k, v) in w.controller_tags(&name).await {
         assert_eq!(aws.get(&k), Some(&v), "default tag {k} added");
     }
     let cr = w.synced(&name).await;

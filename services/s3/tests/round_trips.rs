@@ -68,7 +68,11 @@ async fn a_tags_only_bucket_costs_the_fewest_round_trips() {
     assert_eq!(cost.writes, writes(&[]), "resync");
 
     let cost = bucket.delete().await.unwrap();
-    assert_eq!(cost.aws, ["HeadBucket", "DeleteBucket"], "delete");
+    assert_eq!(
+        cost.aws,
+        ["HeadBucket", "GetBucketTagging", "DeleteBucket"],
+        "delete: the tags say whose it is"
+    );
     assert_eq!(
         cost.writes,
         writes(&[("finalizer", 1), ("event", 1)]),

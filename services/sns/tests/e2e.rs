@@ -25,6 +25,7 @@ struct World {
     subscriptions: Api<Subscription>,
     sns: aws_sdk_sns::Client,
     sqs: aws_sdk_sqs::Client,
+    namespace: String,
     controllers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -68,6 +69,7 @@ async fn world(prefix: &str) -> World {
     World {
         topics: Api::namespaced(client.clone(), &namespace),
         subscriptions: Api::namespaced(client, &namespace),
+        namespace,
         sns,
         sqs: aws_sdk_sqs::Client::new(&sdk),
         controllers,
@@ -174,7 +176,9 @@ impl World {
 
 fn user_tags(tags: &[(String, String)]) -> Vec<(&str, &str)> {
     tags.iter()
-        .filter(|(k, _)| !k.starts_with("services.k8s.aws/") && !k.starts_with("aws:"))
+        .filter(|(k, _)| {
+            !k.starts_with("services.k8s.aws/") && !k.starts_with("aws:") && k != "ack-rs.dev/owner"
+        })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect()
 }
@@ -220,6 +224,11 @@ async fn topic_create_update_tags_delete() {
     assert!(
         tags.iter().any(|(k, _)| k == "services.k8s.aws/namespace"),
         "{tags:?}"
+    );
+    let (owner_key, owner) = TestEnv::get().owner_tag(&w.namespace, "Topic", &name).await;
+    assert!(
+        tags.contains(&(owner_key, owner)),
+        "the ownership stamp went with the create: {tags:?}"
     );
 
     let patch = json!({"spec": {

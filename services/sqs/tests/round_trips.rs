@@ -67,7 +67,11 @@ async fn a_queue_costs_the_fewest_round_trips() {
     assert_eq!(cost.writes, writes(&[]), "resync");
 
     let cost = queue.delete().await.unwrap();
-    assert_eq!(cost.aws, ["GetQueueAttributes", "DeleteQueue"], "delete");
+    assert_eq!(
+        cost.aws,
+        ["GetQueueAttributes", "ListQueueTags", "DeleteQueue"],
+        "delete: the tags say whose it is"
+    );
     assert_eq!(
         cost.writes,
         writes(&[("finalizer", 1), ("event", 1)]),
