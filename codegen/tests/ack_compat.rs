@@ -251,7 +251,10 @@ fn normalise(name: &str) -> String {
 /// ACK's shared kinds the runtime serves (hand-written CRDs in `crds/`): every field path of
 /// ACK's CRD exists in ours with the same type, format, required properties and immutability,
 /// and ours has no field ACK's lacks.
-const SHARED_KINDS: &[&str] = &["services.k8s.aws_fieldexports.yaml"];
+const SHARED_KINDS: &[&str] = &[
+    "services.k8s.aws_fieldexports.yaml",
+    "services.k8s.aws_iamroleselectors.yaml",
+];
 
 #[test]
 fn shared_kinds_have_acks_schema() {

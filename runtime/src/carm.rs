@@ -333,3 +333,204 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// IAMRoleSelector (the `IAMRoleSelector` gate): a cluster-scoped kind naming a role for the
+// resources it selects, by namespace (names, labels), resource type and resource labels. It
+// takes precedence over the maps above.
+
+/// `spec` of ACK's IAMRoleSelector.
+#[derive(kube::CustomResource, Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+#[kube(
+    group = "services.k8s.aws",
+    version = "v1alpha1",
+    kind = "IAMRoleSelector",
+    schema = "disabled"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct IamRoleSelectorSpec {
+    #[serde(default)]
+    pub arn: String,
+    #[serde(default)]
+    pub namespace_selector: NamespaceSelector,
+    #[serde(default)]
+    pub resource_type_selector: Vec<ResourceType>,
+    #[serde(default)]
+    pub resource_label_selector: LabelSelector,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub label_selector: LabelSelector,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct ResourceType {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// What a selector is matched against.
+pub struct Subject<'a> {
+    pub namespace: &'a str,
+    pub namespace_labels: &'a BTreeMap<String, String>,
+    pub group: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub labels: &'a BTreeMap<String, String>,
+}
+
+fn labels_match(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    selector
+        .match_labels
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Whether `spec` selects `subject`: every part that is set must match (an empty part matches
+/// everything; in a resource type, an empty group, version or kind matches any).
+pub fn selects(spec: &IamRoleSelectorSpec, subject: &Subject<'_>) -> bool {
+    let ns = &spec.namespace_selector;
+    let namespace = (ns.names.is_empty() || ns.names.iter().any(|n| n == subject.namespace))
+        && labels_match(&ns.label_selector, subject.namespace_labels);
+    let kind = spec.resource_type_selector.is_empty()
+        || spec.resource_type_selector.iter().any(|t| {
+            (t.group.is_empty() || t.group == subject.group)
+                && (t.version.is_empty() || t.version == subject.version)
+                && (t.kind.is_empty() || t.kind == subject.kind)
+        });
+    namespace && kind && labels_match(&spec.resource_label_selector, subject.labels)
+}
+
+/// Why a selector cannot be used (it then selects nothing).
+pub fn invalid(spec: &IamRoleSelectorSpec) -> Option<String> {
+    if account_of_role(&spec.arn).is_none() {
+        return Some(format!("spec.arn {:?} is not an IAM role ARN", spec.arn));
+    }
+    if spec.namespace_selector.names.iter().any(String::is_empty) {
+        return Some("spec.namespaceSelector.names has an empty name".into());
+    }
+    let empty_type = spec
+        .resource_type_selector
+        .iter()
+        .any(|t| t.group.is_empty() && t.version.is_empty() && t.kind.is_empty());
+    if empty_type {
+        return Some("a spec.resourceTypeSelector entry names no group, version or kind".into());
+    }
+    None
+}
+
+/// The role of the one valid selector that selects `subject`; `None` when none does; more than
+/// one is Terminal (which role to use is the user's to say).
+pub fn selected_role<'a>(
+    selectors: impl IntoIterator<Item = &'a IAMRoleSelector>,
+    subject: &Subject<'_>,
+) -> Result<Option<(String, Role)>, ReconcileError> {
+    let matching: Vec<&IAMRoleSelector> = selectors
+        .into_iter()
+        .filter(|s| invalid(&s.spec).is_none() && selects(&s.spec, subject))
+        .collect();
+    match matching[..] {
+        [] => Ok(None),
+        [one] => {
+            let arn = one.spec.arn.clone();
+            let account = account_of_role(&arn).expect("validated");
+            let name = one.metadata.name.clone().unwrap_or_default();
+            Ok(Some((name, Role { arn, account })))
+        }
+        _ => Err(ReconcileError::terminal(
+            "MultipleRoleSelectors",
+            format!(
+                "IAMRoleSelectors {} all select this resource; make exactly one select it \
+                 (nothing was done in AWS)",
+                matching
+                    .iter()
+                    .map(|s| s.metadata.name.clone().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod selector_tests {
+    use super::*;
+
+    fn selector(name: &str, spec: serde_json::Value) -> IAMRoleSelector {
+        let mut s = IAMRoleSelector::new(name, serde_json::from_value(spec).unwrap());
+        s.metadata.name = Some(name.into());
+        s
+    }
+
+    #[test]
+    fn selectors_match_namespace_type_and_labels_and_one_wins() {
+        let empty = BTreeMap::new();
+        let team: BTreeMap<String, String> = [("team".to_string(), "a".to_string())].into();
+        let subject = Subject {
+            namespace: "apps",
+            namespace_labels: &team,
+            group: "sqs.services.k8s.aws",
+            version: "v1alpha1",
+            kind: "Queue",
+            labels: &empty,
+        };
+        let arn = "arn:aws:iam::444455556666:role/apps";
+        let by_name = selector(
+            "by-name",
+            serde_json::json!({"arn": arn,
+            "namespaceSelector": {"names": ["apps"]},
+            "resourceTypeSelector": [{"group": "sqs.services.k8s.aws", "version": "", "kind": "Queue"}]}),
+        );
+        let other_ns = selector(
+            "other",
+            serde_json::json!({"arn": arn,
+            "namespaceSelector": {"names": ["web"]}}),
+        );
+        let by_label = selector(
+            "by-label",
+            serde_json::json!({"arn": arn,
+            "namespaceSelector": {"names": [], "labelSelector": {"matchLabels": {"team": "a"}}}}),
+        );
+        let other_kind = selector(
+            "tables",
+            serde_json::json!({"arn": arn,
+            "resourceTypeSelector": [{"group": "", "version": "", "kind": "Table"}]}),
+        );
+        let bad = selector("bad", serde_json::json!({"arn": "not-an-arn"}));
+        assert!(selects(&by_name.spec, &subject));
+        assert!(selects(&by_label.spec, &subject));
+        assert!(!selects(&other_ns.spec, &subject));
+        assert!(!selects(&other_kind.spec, &subject));
+        assert!(invalid(&bad.spec).is_some());
+
+        let (name, role) = selected_role([&by_name, &other_ns, &other_kind, &bad], &subject)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (name.as_str(), role.account.as_str()),
+            ("by-name", "444455556666")
+        );
+        assert_eq!(selected_role([&other_ns], &subject).unwrap(), None);
+        let err = selected_role([&by_name, &by_label], &subject).unwrap_err();
+        assert!(
+            err.is_terminal() && err.to_string().contains("by-name, by-label"),
+            "{err}"
+        );
+    }
+}

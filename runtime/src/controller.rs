@@ -56,6 +56,8 @@ struct Context<M> {
     managers: Managers<M>,
     /// The service alias (`sqs`, …), for service-level CARM keys.
     service: &'static str,
+    /// IAMRoleSelectors, watched while the `IAMRoleSelector` gate is on.
+    selectors: Option<reflector::Store<carm::IAMRoleSelector>>,
     /// The kind, for the untyped API the controller watches and writes through.
     resource: ApiResource,
     client: Client,
@@ -102,7 +104,27 @@ pub async fn run<M: ResourceManager>(
     };
     let permits = (options.max_concurrent_syncs > 0)
         .then(|| Semaphore::new(options.max_concurrent_syncs.into()));
+    let selectors = settings.feature_gates.iam_role_selector.then(|| {
+        let (reader, writer) = reflector::store();
+        let watch = watcher(
+            Api::<carm::IAMRoleSelector>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .default_backoff()
+        .reflect(writer)
+        .for_each(|_| std::future::ready(()));
+        tokio::spawn(watch);
+        reader
+    });
+    if let Some(selectors) = &selectors {
+        // A CR must not be reconciled as if no selector existed while they are being listed.
+        if selectors.wait_until_ready().await.is_err() {
+            tracing::error!("the IAMRoleSelector watch stopped before it listed; not starting");
+            return;
+        }
+    }
     let context = Arc::new(Context {
+        selectors,
         resource: resource.clone(),
         recorder: Recorder::new(client.clone(), reporter),
         managers,
@@ -352,18 +374,22 @@ async fn reconcile_inner<M: ResourceManager>(
     };
     // The namespace's annotations matter to every reconcile (its region, its owner account,
     // its deletion policy); read fresh, so an annotation set just before the CR counts.
-    let namespace_annotations = Api::<Namespace>::all(ctx.client.clone())
+    let namespace_meta = Api::<Namespace>::all(ctx.client.clone())
         .get_opt(&namespace)
         .await?
-        .map(|ns| ns.metadata.annotations.unwrap_or_default());
+        .map(|ns| ns.metadata);
+    let namespace_labels = namespace_meta
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    let namespace_annotations = namespace_meta.map(|m| m.annotations.unwrap_or_default());
     let deleting = obj.metadata.deletion_timestamp.is_some();
     let target = target_of(
-        &ctx.client,
+        ctx,
         &current,
         namespace_annotations.as_ref(),
+        &namespace_labels,
         deleting,
-        &ctx.settings,
-        ctx.service,
     )
     .await?;
     let manager = match target {
@@ -707,14 +733,14 @@ async fn write_status(
 /// for a namespace of another owner account, the role the CARM maps name (see [`carm`]); a
 /// deleting CR goes where its resource was recorded, whatever its annotations say now. The
 /// outer error is Kubernetes failing; the inner one is the CR's (a condition).
-async fn target_of<K: crate::AckResource>(
-    client: &Client,
-    obj: &K,
+async fn target_of<M: ResourceManager>(
+    ctx: &Context<M>,
+    obj: &M::Resource,
     namespace_annotations: Option<&crate::annotations::Annotations>,
+    namespace_labels: &std::collections::BTreeMap<String, String>,
     deleting: bool,
-    settings: &Settings,
-    service: &str,
 ) -> Result<Result<(Target, Option<String>), ReconcileError>, Error> {
+    let (client, settings, service) = (&ctx.client, &ctx.settings, ctx.service);
     let recorded = crate::status::metadata(&crate::status::status_object(obj));
     let region = match recorded.region.clone() {
         Some(recorded) if deleting => Ok(recorded),
@@ -751,15 +777,38 @@ async fn target_of<K: crate::AckResource>(
             .map(|cm| cm.data.unwrap_or_default()),
         None => None,
     };
-    let role = match carm::role_for(
-        &lookup,
-        map.as_ref(),
-        service,
-        settings.feature_gates,
-        &settings.system_namespace,
-    ) {
-        Ok(role) => role,
-        Err(e) => return Ok(Err(e)),
+    // An IAMRoleSelector that selects the CR wins over the maps (as in ACK).
+    let selected = match &ctx.selectors {
+        Some(selectors) => {
+            let labels = obj.meta().labels.clone().unwrap_or_default();
+            let subject = carm::Subject {
+                namespace: obj.meta().namespace.as_deref().unwrap_or_default(),
+                namespace_labels,
+                group: &ctx.resource.group,
+                version: &ctx.resource.version,
+                kind: &ctx.resource.kind,
+                labels: &labels,
+            };
+            let state = selectors.state();
+            match carm::selected_role(state.iter().map(|s| &**s), &subject) {
+                Ok(selected) => selected.map(|(_, role)| role),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        None => None,
+    };
+    let role = match selected {
+        Some(role) => Some(role),
+        None => match carm::role_for(
+            &lookup,
+            map.as_ref(),
+            service,
+            settings.feature_gates,
+            &settings.system_namespace,
+        ) {
+            Ok(role) => role,
+            Err(e) => return Ok(Err(e)),
+        },
     };
     let account = role
         .as_ref()

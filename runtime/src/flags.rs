@@ -213,13 +213,14 @@ impl Kinds<'_> {
 /// | `ReadOnlyResources` | on | off: the `read-only` annotation is ignored |
 /// | `ServiceLevelCARM` | off | on: `<service>.<id>` keys of the CARM maps win (see [`crate::carm`]) |
 /// | `TeamLevelCARM` | off | on: the `services.k8s.aws/team-id` namespace annotation and `ack-role-team-map` |
-/// | `IAMRoleSelector` | off | on is refused at start-up (not built) |
+/// | `IAMRoleSelector` | off | on: IAMRoleSelectors choose the role (see [`crate::carm`]) |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FeatureGates {
     pub resource_adoption: bool,
     pub read_only_resources: bool,
     pub service_level_carm: bool,
     pub team_level_carm: bool,
+    pub iam_role_selector: bool,
 }
 
 impl Default for FeatureGates {
@@ -229,12 +230,13 @@ impl Default for FeatureGates {
             read_only_resources: true,
             service_level_carm: false,
             team_level_carm: false,
+            iam_role_selector: false,
         }
     }
 }
 
-/// Gates ACK defines that ack-rs cannot turn on yet.
-const GATES_NOT_BUILT: [&str; 1] = ["IAMRoleSelector"];
+/// Gates ACK defines that ack-rs cannot turn on yet (none left; kept for the next one).
+const GATES_NOT_BUILT: [&str; 0] = [];
 
 impl FeatureGates {
     /// Parses `--feature-gates` (`Name=bool,...`, Go's boolean spellings).
@@ -256,6 +258,7 @@ impl FeatureGates {
                 "ReadOnlyResources" => gates.read_only_resources = on,
                 "ServiceLevelCARM" => gates.service_level_carm = on,
                 "TeamLevelCARM" => gates.team_level_carm = on,
+                "IAMRoleSelector" => gates.iam_role_selector = on,
                 _ if GATES_NOT_BUILT.contains(&name) => {
                     if on {
                         return Err(FlagError::NotBuilt {
@@ -269,8 +272,11 @@ impl FeatureGates {
                     return Err(FlagError::invalid(
                         FLAG,
                         format!(
-                            "unknown feature gate {name:?}; known gates: ResourceAdoption, ReadOnlyResources, ServiceLevelCARM, TeamLevelCARM, {}",
-                            GATES_NOT_BUILT.join(", ")
+                            "unknown feature gate {name:?}; known gates: ResourceAdoption, ReadOnlyResources, ServiceLevelCARM, TeamLevelCARM, IAMRoleSelector{}",
+                            GATES_NOT_BUILT
+                                .iter()
+                                .map(|g| format!(", {g}"))
+                                .collect::<String>()
                         ),
                     ));
                 }
@@ -876,20 +882,11 @@ mod tests {
 
     #[test]
     fn features_not_built_are_refused_only_when_turned_on() {
-        let cases = [
-            ("--enable-webhook-server", "enable-webhook-server"),
-            (
-                "--feature-gates=IAMRoleSelector=true",
-                "IAMRoleSelector=true",
-            ),
-        ];
-        for (arg, named) in cases {
-            let err = check(&[arg]).unwrap_err();
-            assert!(
-                err.contains(named) && err.contains("does not have yet"),
-                "{arg}: {err}"
-            );
-        }
+        let err = check(&["--enable-webhook-server"]).unwrap_err();
+        assert!(
+            err.contains("enable-webhook-server") && err.contains("does not have yet"),
+            "{err}"
+        );
         for arg in [
             "--enable-field-export-reconciler=false",
             "--enable-field-export-reconciler",

@@ -26,7 +26,28 @@ pub fn spawn_controller<M: ResourceManager>(
     max_concurrent_syncs: u16,
     metrics: Metrics,
 ) -> tokio::task::JoinHandle<()> {
-    let settings = Settings {
+    spawn_controller_with(
+        env,
+        managers,
+        client,
+        namespace,
+        max_concurrent_syncs,
+        metrics,
+        |_| {},
+    )
+}
+
+/// [`spawn_controller`] with `adjust` applied to the settings (feature gates, …).
+pub fn spawn_controller_with<M: ResourceManager>(
+    env: &TestEnv,
+    managers: impl Into<Managers<M>>,
+    client: kube::Client,
+    namespace: &str,
+    max_concurrent_syncs: u16,
+    metrics: Metrics,
+    adjust: impl FnOnce(&mut Settings),
+) -> tokio::task::JoinHandle<()> {
+    let mut settings = Settings {
         controller_version: env!("CARGO_PKG_VERSION").into(),
         default_tags: DefaultTags::default(),
         deletion_policy: DeletionPolicy::Delete,
@@ -39,6 +60,7 @@ pub fn spawn_controller<M: ResourceManager>(
         system_namespace: namespace.to_string(),
         cluster_id: String::new(),
     };
+    adjust(&mut settings);
     let options = Options {
         watch_namespaces: vec![namespace.to_string()],
         label_selector: None,

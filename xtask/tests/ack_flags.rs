@@ -515,11 +515,6 @@ async fn refused_flags_stop_the_start_up_naming_the_flag() {
             &["--enable-webhook-server"],
             &["--enable-webhook-server"],
         ),
-        (
-            "sqs",
-            &["--feature-gates", "IAMRoleSelector=true"],
-            &["--feature-gates", "IAMRoleSelector=true"],
-        ),
         ("sqs", &["--enable-carm=yes"], &["--enable-carm", "yes"]),
     ];
     for (i, (svc, extra, named)) in cases.iter().enumerate() {

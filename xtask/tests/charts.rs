@@ -902,7 +902,10 @@ fn values_schema_rejects_bad_values() {
             "Widget",
         ),
         ("enableFoo: true\n", "enableFoo"),
-        ("featureGates:\n  IAMRoleSelector: true\n", "/featureGates"),
+        (
+            "featureGates:\n  IAMRoleSelector: \"yes\"\n",
+            "/featureGates",
+        ),
         ("featureGates:\n  Nope: true\n", "/featureGates"),
         ("watchSelectors: 5\n", "/watchSelectors"),
         (

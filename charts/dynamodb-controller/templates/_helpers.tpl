@@ -127,6 +127,16 @@ events about them, and reading namespaces (for the namespace deletion-policy ann
   verbs:
     - get
 {{- end }}
+{{- if (.Values.featureGates).IAMRoleSelector }}
+- apiGroups:
+    - services.k8s.aws
+  resources:
+    - iamroleselectors
+  verbs:
+    - get
+    - list
+    - watch
+{{- end }}
 {{- if .Values.enableFieldExportReconciler }}
 - apiGroups:
     - services.k8s.aws

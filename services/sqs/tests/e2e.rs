@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use ack_runtime::aws::CallCounter;
+use ack_runtime::carm::IAMRoleSelector;
 use ack_runtime::clients::{ManagerContext, Managers};
 use ack_runtime::field_export::{self, FieldExport};
 use ack_runtime::metrics::Metrics;
@@ -58,8 +59,25 @@ async fn world(prefix: &str) -> World {
     let namespace = env.namespace(prefix).await;
     let sdk = env.aws().await;
     let metrics = Metrics::default();
-    // Built as the controller process builds them: one manager per region, on first use.
-    let managers = Managers::new(
+    let controller = testenv::spawn_controller(
+        env,
+        managers(&sdk, &metrics),
+        client.clone(),
+        &namespace,
+        2,
+        metrics,
+    );
+    World {
+        api: Api::namespaced(client, &namespace),
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        namespace,
+        controller,
+    }
+}
+
+/// Built as the controller process builds them: one manager per region (and role), on first use.
+fn managers(sdk: &aws_config::SdkConfig, metrics: &Metrics) -> Managers<QueueManager> {
+    Managers::new(
         |ctx: ManagerContext| async move {
             let config = aws_sdk_sqs::config::Builder::from(&ctx.sdk)
                 .interceptor(CallCounter {
@@ -72,15 +90,7 @@ async fn world(prefix: &str) -> World {
         sdk.clone(),
         metrics.clone(),
         false,
-    );
-    let controller =
-        testenv::spawn_controller(env, managers, client.clone(), &namespace, 2, metrics);
-    World {
-        api: Api::namespaced(client, &namespace),
-        sqs: aws_sdk_sqs::Client::new(&sdk),
-        namespace,
-        controller,
-    }
+    )
 }
 
 /// A queue (and CR) name no other test or run uses: lower case, as both Kubernetes and SQS accept.
@@ -1099,4 +1109,139 @@ async fn carm_manages_a_foreign_accounts_namespace_through_its_role() {
     let sqs = aws_sdk_sqs::Client::new(&team);
     let gone = sqs.get_queue_url().queue_name(home.as_str()).send().await;
     assert!(gone.is_err(), "{home} deleted in the team's account");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iam_role_selectors_choose_the_account_of_what_they_select() {
+    let env = TestEnv::get();
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crds");
+    env.install_crds(&[
+        &crds.join("sqs.services.k8s.aws_queues.yaml"),
+        &crds.join("services.k8s.aws_iamroleselectors.yaml"),
+    ])
+    .await
+    .expect("installing the CRDs");
+    let client = env.client().await;
+    let namespace = env.namespace("sqs-selectors").await;
+    let sdk = env.aws().await;
+    let metrics = Metrics::default();
+    let controller = testenv::controllers::spawn_controller_with(
+        env,
+        managers(&sdk, &metrics),
+        client.clone(),
+        &namespace,
+        2,
+        metrics,
+        |settings| settings.feature_gates.iam_role_selector = true,
+    );
+    let _stop = AbortOnDrop(controller);
+    let queues: Api<Queue> = Api::namespaced(client.clone(), &namespace);
+    let selectors: Api<IAMRoleSelector> = Api::all(client.clone());
+    const ACCOUNT_B: &str = "444455556666";
+    let role = format!("arn:aws:iam::{ACCOUNT_B}:role/payments");
+    let selector = |name: &str, app: &str| -> IAMRoleSelector {
+        serde_json::from_value(json!({
+            "apiVersion": "services.k8s.aws/v1alpha1",
+            "kind": "IAMRoleSelector",
+            "metadata": {"name": name},
+            "spec": {
+                "arn": role,
+                "namespaceSelector": {"names": [namespace]},
+                "resourceTypeSelector": [
+                    {"group": "sqs.services.k8s.aws", "version": "", "kind": "Queue"}
+                ],
+                "resourceLabelSelector": {"matchLabels": {"app": app}},
+            },
+        }))
+        .unwrap()
+    };
+    let (pay, dup1, dup2) = (unique("irs-pay"), unique("irs-dup-a"), unique("irs-dup-b"));
+    for (name, app) in [(&pay, "pay"), (&dup1, "dup"), (&dup2, "dup")] {
+        selectors
+            .create(&PostParams::default(), &selector(name, app))
+            .await
+            .unwrap();
+    }
+    let labelled = |name: &str, app: &str| -> Queue {
+        let mut q = queue(name, json!({"queueName": name}), &[]);
+        q.metadata.labels = Some([("app".to_string(), app.to_string())].into());
+        q
+    };
+    let selected = unique("selected");
+    let plain = unique("plain");
+    let ambiguous = unique("ambiguous");
+    for q in [
+        labelled(&selected, "pay"),
+        queue(&plain, json!({"queueName": plain}), &[]),
+        labelled(&ambiguous, "dup"),
+    ] {
+        queues.create(&PostParams::default(), &q).await.unwrap();
+    }
+    let wait = |name: String, type_: &'static str| {
+        let queues = queues.clone();
+        async move {
+            testenv::wait_for_condition(&queues, &name, type_, "True", TIMEOUT)
+                .await
+                .unwrap_or_else(|e| panic!("{e:#}"))
+        }
+    };
+    let owner = |q: &Queue| {
+        q.status
+            .as_ref()
+            .unwrap()
+            .ack_resource_metadata
+            .clone()
+            .unwrap()
+            .owner_account_id
+    };
+    assert_eq!(owner(&wait(selected.clone(), SYNCED).await), ACCOUNT_B);
+    assert_eq!(owner(&wait(plain.clone(), SYNCED).await), ACCOUNT);
+    let cr = wait(ambiguous.clone(), TERMINAL).await;
+    let (_, reason, message) = condition(&cr, TERMINAL).unwrap();
+    assert_eq!(reason, "MultipleRoleSelectors");
+    assert!(
+        message.contains(&dup1) && message.contains(&dup2),
+        "{message}"
+    );
+    assert!(
+        requests_for("", &ambiguous).await.is_empty(),
+        "no AWS call for {ambiguous}"
+    );
+
+    let team = aws_sdk_sqs::Client::new(&env.aws_as(&role).await);
+    assert!(
+        team.get_queue_url()
+            .queue_name(selected.as_str())
+            .send()
+            .await
+            .is_ok()
+    );
+    assert_eq!(url_in(&env.endpoints.region, &selected).await, None);
+    // Deleting goes through the selected role too (so the selectors go last).
+    for name in [&selected, &plain, &ambiguous] {
+        queues.delete(name, &DeleteParams::default()).await.unwrap();
+    }
+    eventually("the queues to be gone", || async {
+        queues
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    assert!(
+        team.get_queue_url()
+            .queue_name(selected.as_str())
+            .send()
+            .await
+            .is_err()
+    );
+    for name in [&pay, &dup1, &dup2] {
+        selectors
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
 }
