@@ -690,11 +690,40 @@ fn rbac_grants_nothing_beyond_the_listed_resources() {
             let objs = objects(&template(&chart(svc), "ctl", "ack-system", &values).unwrap());
             let namespaced = values.contains("installScope: namespace");
             let leader = values.contains("leaderElection:\n  enabled: true");
+            // Namespaced without clusterID: a Role (and binding) to read the kube-system namespace.
+            let cluster_id_roles = usize::from(namespaced && !values.contains("clusterID: "));
             let cluster_roles = of_kind(&objs, "ClusterRole");
             let roles = of_kind(&objs, "Role");
             let (main, lease_roles): (Vec<&Value>, Vec<&Value>) = if namespaced {
                 assert!(cluster_roles.is_empty(), "{what}: no ClusterRole");
                 assert!(of_kind(&objs, "ClusterRoleBinding").is_empty(), "{what}");
+                // Without clusterID the controller reads the kube-system namespace (its UID is
+                // the cluster's identity): one Role there for that one object, nothing else.
+                let (cluster_id, roles): (Vec<&Value>, Vec<&Value>) =
+                    roles.into_iter().partition(|r| {
+                        r["metadata"]["name"]
+                            .as_str()
+                            .unwrap()
+                            .ends_with("-cluster-id")
+                    });
+                assert_eq!(
+                    cluster_id.len(),
+                    cluster_id_roles,
+                    "{what}: cluster-id Role"
+                );
+                for role in cluster_id {
+                    assert_eq!(role["metadata"]["namespace"], "kube-system", "{what}");
+                    assert_eq!(
+                        role["rules"],
+                        serde_json::json!([{
+                            "apiGroups": [""],
+                            "resources": ["namespaces"],
+                            "resourceNames": ["kube-system"],
+                            "verbs": ["get"],
+                        }]),
+                        "{what}: the cluster-id Role reads one namespace object"
+                    );
+                }
                 let (lease, main): (Vec<&Value>, Vec<&Value>) = roles.into_iter().partition(|r| {
                     r["metadata"]["name"]
                         .as_str()
@@ -739,7 +768,7 @@ fn rbac_grants_nothing_beyond_the_listed_resources() {
                 .collect();
             assert_eq!(
                 bindings.len(),
-                roles_expected + usize::from(leader),
+                roles_expected + usize::from(leader) + cluster_id_roles,
                 "{what}: bindings"
             );
             for binding in bindings {
