@@ -18,8 +18,8 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// A temporary root, removed on drop: the root manifest and lock file, the pinned botocore
-/// version, `runtime/` (the new crate's one path dependency) and an empty `services/`.
+/// A temporary root, removed on drop: the root manifest (without SNS) and lock file, the pinned
+/// botocore version, `runtime/` (the new crate's one path dependency) and an empty `services/`.
 struct Root(PathBuf);
 
 impl Root {
@@ -41,6 +41,15 @@ impl Root {
         ] {
             fs::copy(repo.join(file), dir.join(file)).unwrap();
         }
+        // SNS is served now; the scaffold is checked on it as if it were not yet.
+        let manifest = fs::read_to_string(dir.join("Cargo.toml"))
+            .unwrap()
+            .replace(", \"services/sns\"", "");
+        let without_sns: Vec<&str> = manifest
+            .lines()
+            .filter(|l| !l.starts_with("aws-sdk-sns ="))
+            .collect();
+        fs::write(dir.join("Cargo.toml"), without_sns.join("\n") + "\n").unwrap();
         copy_dir(&repo.join("runtime"), &dir.join("runtime"));
         Self(dir)
     }
@@ -232,10 +241,13 @@ fn sns_topic_scaffold_has_every_part_and_its_crd_is_accepted() {
         text(&out.stdout)
     );
 
-    // The repository itself is untouched.
-    assert!(!repo().join("services/sns").exists());
-    let repo_manifest = fs::read_to_string(repo().join("Cargo.toml")).unwrap();
-    assert!(!repo_manifest.contains("services/sns"));
+    // The repository's own SNS service is untouched: the scaffold went to the temporary root.
+    let ours = fs::read_to_string(repo().join("services/sns/generator.toml")).unwrap();
+    assert!(
+        ours.contains("[resources.Subscription]"),
+        "the repository's SNS config was overwritten"
+    );
+    assert_ne!(ours, root.read("services/sns/generator.toml"));
 }
 
 #[test]
