@@ -225,6 +225,8 @@ fn sns_topic_scaffold_has_every_part_and_its_crd_is_accepted() {
             "--dry-run=server",
             "--validate=strict",
             "--field-manager=new-service-test",
+            // The served Topic CRD may be installed already (by the SNS tests): a dry run only.
+            "--force-conflicts",
             "--filename",
         ])
         .arg(root.path("crds/sns.services.k8s.aws_topics.yaml"));
